@@ -1,0 +1,3 @@
+from learngpt.cli import main
+
+raise SystemExit(main())
