@@ -1,4 +1,4 @@
-"""`learngpt demo`: train the week-1 model (GPTVer3 with one HeadVer4) briefly and print a sample."""
+"""`learngpt demo`: train the week-1 model (GPTVer3 + HeadVer4) briefly and print a sample."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> None:
     head = HeadVer4(config.block_size, config.embed_size, config.embed_size)
     model = GPTVer3(head, tokenizer.vocab_size, config.block_size, config.embed_size)
     history = train(model, train_data, val_data, config)
-    for step, tr, va in zip(history.steps, history.train_loss, history.val_loss):
+    for step, tr, va in zip(history.steps, history.train_loss, history.val_loss, strict=True):
         print(f"step {step:5d}  train loss {tr:.3f}  val loss {va:.3f}")
     context = torch.tensor([tokenizer.encode("\n")])
     print(tokenizer.decode(model.generate(context, 500)[0].tolist()))

@@ -10,7 +10,7 @@ from learngpt.errors import UserError
 
 
 class Tokenizer:
-    """Base class. Subclasses set `kind` and implement encode, decode, vocab_size and the dict form."""
+    """Base class: subclasses set `kind`, implement encode, decode, vocab_size and the dict form."""
 
     kind: str = ""
 

@@ -1,4 +1,4 @@
-"""The course's tokenizer: one token per character, the vocabulary is the text's sorted characters."""
+"""The course's tokenizer: one token per character; the vocabulary is the sorted characters."""
 
 from __future__ import annotations
 
