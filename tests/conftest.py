@@ -1,0 +1,46 @@
+"""Fixtures every test file may use. Each returns fresh objects, so no test sees another's state."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+import torch
+
+from learngpt.config import CourseConfig, load_config
+from learngpt.data import split_data
+from learngpt.tokenizers import CharTokenizer
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@lru_cache(maxsize=1)
+def _shakespeare() -> tuple[str, CharTokenizer, torch.Tensor]:
+    text = (ROOT / "data" / "input.txt").read_text(encoding="utf-8")
+    tokenizer = CharTokenizer.from_text(text)
+    return text, tokenizer, torch.tensor(tokenizer.encode(text), dtype=torch.long)
+
+
+@pytest.fixture
+def shakespeare() -> str:
+    """The course's text, data/input.txt."""
+    return _shakespeare()[0]
+
+
+@pytest.fixture
+def char_tokenizer() -> CharTokenizer:
+    """A character tokenizer over the whole of data/input.txt."""
+    return CharTokenizer(_shakespeare()[1].chars)
+
+
+@pytest.fixture
+def course_config() -> CourseConfig:
+    """configs/course.yaml, freshly loaded; change it with `.replace(...)`."""
+    return load_config(ROOT / "configs" / "course.yaml")
+
+
+@pytest.fixture
+def char_splits(course_config: CourseConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """(train, val) token tensors of data/input.txt, split by the course's train_ratio."""
+    return split_data(_shakespeare()[2].clone(), course_config.train_ratio)
