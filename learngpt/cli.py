@@ -1,12 +1,16 @@
 """The `learngpt` command line: one sub-command per job, and one way of reporting user errors.
 
 A user error (learngpt.errors.UserError, a bad flag) prints a single `error: ...` line on stderr
-and exits with status 2; Ctrl-C exits with 130. `--debug` shows the traceback instead.
+and exits with status 2; the machine refusing (a full disk, no permission) also prints one line
+and exits with 1; Ctrl-C exits with 130. `--debug` shows the traceback instead.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
+import os
 import sys
 from collections.abc import Sequence
 
@@ -21,14 +25,24 @@ class ArgumentParser(argparse.ArgumentParser):
 
 
 def build_parser() -> ArgumentParser:
-    from learngpt import demo
+    from learngpt import bpe_explore, demo, evaluate, experiments, sample, trainer
+    from learngpt.evidence import command as answers
 
     parser = ArgumentParser(prog="learngpt", description=__doc__.splitlines()[0])
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
-    for module in (demo,):
+    for module in (demo, bpe_explore, trainer, sample, evaluate, answers, experiments):
         module.add_command(commands)
     return parser
+
+
+# OSError numbers that come from the user's machine rather than from a bug in learngpt
+USER_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS}
+
+
+def one_line(message: str) -> str:
+    """An error message as the single line the `error: ` convention promises."""
+    return " ".join(message.split())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -40,13 +54,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         if debug:
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {one_line(str(exc))}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # e.g. `learngpt sample | head`: the reader has all it wants
+        # point stdout at /dev/null so that Python's final flush does not fail again
+        with contextlib.suppress(OSError, ValueError):  # e.g. stdout is not a real file
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except OSError as exc:
+        # the machine said no (a full disk, no permission, a read-only file system): not a bug
+        if debug or exc.errno not in USER_ERRNOS:
+            raise
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(
+            f"error: {exc.strerror}{where}; free some space or fix the permissions, then retry",
+            file=sys.stderr,
+        )
+        return 1
     except KeyboardInterrupt:
         if debug:
             raise
         print("error: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # e.g. `learngpt sample | head`
-        sys.stderr.close()
-        return 0

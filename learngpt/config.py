@@ -7,6 +7,7 @@ A config file may only name fields of the dataclass; every value must have the f
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from dataclasses import dataclass
@@ -47,7 +48,7 @@ class CourseConfig:
             _require(key, getattr(self, key) > 0, "must be a positive integer")
         for key in ("embed_size", "n_layers", "n_heads"):
             _require(key, getattr(self, key) > 0, "must be a positive integer")
-        _require("learning_rate", self.learning_rate > 0, "must be positive")
+        _require("learning_rate", 0 < self.learning_rate < math.inf, "must be positive and finite")
         _require("dropout", 0 <= self.dropout < 1, "must be in [0, 1)")
         _require("train_ratio", 0 < self.train_ratio < 1, "must be strictly between 0 and 1")
         _require(
@@ -98,7 +99,7 @@ def _is_union(tp: Any) -> bool:
 def config_from_dict(values: dict[str, Any], cls: type[C] = CourseConfig) -> C:  # type: ignore[assignment]
     """Build and validate a config from a mapping; unknown keys and wrong types are errors."""
     types_by_key = field_types(cls)
-    unknown = sorted(set(values) - set(types_by_key))
+    unknown = [key for key in values if key not in types_by_key]  # YAML keys may be non-str
     if unknown:
         raise ConfigError(
             f"unknown config key '{unknown[0]}'; known keys are: {', '.join(types_by_key)}"
@@ -132,3 +133,63 @@ def load_config(path: str | Path, cls: type[C] = CourseConfig) -> C:  # type: ig
         return config_from_dict(values, cls)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
+
+
+@dataclass
+class TrainConfig(CourseConfig):
+    """Everything `learngpt train` needs: the course's keys plus the trainer's (see
+    configs/shakespeare_char.yaml, which documents every key). Model keys have the names of
+    learngpt.model.GPTConfig's fields, so the model config is built by matching names."""
+
+    # the course's keys, with defaults for a small NanoGPT on a CPU instead of the course's
+    batch_size: int = 12
+    block_size: int = 64
+    max_iters: int = 2000
+    eval_iters: int = 20
+    eval_interval: int = 250
+    learning_rate: float = 1e-3
+    embed_size: int = 128
+    n_layers: int = 4
+    n_heads: int = 4
+    dropout: float = 0.0
+    # the model (beside the course's embed_size, n_layers, n_heads, dropout, block_size)
+    bias: bool = True
+    tie_weights: bool = True
+    rotary: bool = False
+    rms_norm: bool = False
+    bf16: bool = False  # training forward passes in bfloat16 autocast (learngpt/model.py)
+    # the optimizer: AdamW, weight decay on matrices only
+    weight_decay: float = 0.1
+    beta1: float = 0.9
+    beta2: float = 0.95
+    grad_clip: float = 1.0  # clip the gradient's global norm to this; 0 turns clipping off
+    # the learning-rate schedule: linear warmup, then cosine decay to min_lr_ratio * learning_rate
+    warmup_iters: int = 100
+    min_lr_ratio: float = 0.1
+    max_time: float = 0.0  # seconds; stop (and end the schedule) after this long; 0: no limit
+    # the data
+    tokenizer: str = "char"  # "char" or "bpe"
+    vocab_size: int = 512  # BPE only: the number of tokens to learn
+    # the machine
+    device: str = "auto"  # "auto" (cuda if present), "cpu", "cuda" or "cuda:N"
+    compile: bool = False  # torch.compile the model (faster steps after a slow first one)
+    threads: int = 0  # CPU threads torch may use; 0: torch's default (one per core)
+
+    def validate(self) -> None:
+        super().validate()
+        _require("weight_decay", self.weight_decay >= 0, "must be >= 0")
+        for key in ("beta1", "beta2"):
+            _require(key, 0 <= getattr(self, key) < 1, "must be in [0, 1)")
+        _require("grad_clip", self.grad_clip >= 0, "must be >= 0 (0 turns clipping off)")
+        _require("warmup_iters", self.warmup_iters >= 0, "must be >= 0")
+        _require("min_lr_ratio", 0 <= self.min_lr_ratio <= 1, "must be in [0, 1]")
+        _require("max_time", self.max_time >= 0, "must be >= 0 seconds (0: no time limit)")
+        _require("tokenizer", self.tokenizer in ("char", "bpe"), "must be 'char' or 'bpe'")
+        _require(
+            "vocab_size", self.vocab_size >= 256, "must be >= 256 (the 256 bytes, then merges)"
+        )
+        device_ok = self.device in ("auto", "cpu", "cuda") or (
+            self.device.startswith("cuda:") and self.device[5:].isdigit()
+        )
+        _require("device", device_ok, "must be 'auto', 'cpu', 'cuda' or 'cuda:N'")
+        _require("threads", self.threads >= 0, "must be >= 0 (0: torch's default)")

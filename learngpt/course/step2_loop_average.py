@@ -31,7 +31,11 @@ class GPTVer2(GPTVer1):
     def __init__(
         self, contextualizer: nn.Module, vocab_size: int, block_size: int, embed_size: int
     ):
-        super().__init__(vocab_size, block_size)
+        # GPTVer1's forward and generate are reused, but not its (V, V) table: that table would
+        # cost V * V floats (10 GB for a 50k-token vocabulary), so nn.Module is set up directly.
+        nn.Module.__init__(self)
+        self.vocab_size = vocab_size
+        self.block_size = block_size
         self.embed_size = embed_size
         # Tokens now get a C-dimensional embedding instead of a row of next-token logits.
         self.token_embedding_table = nn.Embedding(vocab_size, embed_size)

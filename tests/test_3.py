@@ -1,0 +1,66 @@
+"""Step 3: HeadVer2 computes HeadVer1's prefix average as one matrix product, much faster.
+
+Run `pytest tests/test_3.py -s -vv` to see the speed-up.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import torch
+
+from learngpt import HeadVer1, HeadVer2
+
+
+@pytest.fixture(autouse=True)
+def _isolated_torch():
+    """Tests seed torch's global generator and run on one thread; both are restored afterwards.
+
+    One thread because these models are tiny: on a busy CPU a team of threads mostly waits.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    with torch.random.fork_rng():
+        yield
+    torch.set_num_threads(threads)
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 1), (2, 5, 3), (4, 8, 16), (3, 33, 7)])
+def test_head_ver_2_is_identical_to_head_ver_1(shape):
+    torch.manual_seed(0)
+    x1 = torch.randn(shape, requires_grad=True)
+    x2 = x1.detach().clone().requires_grad_(True)
+    out1, out2 = HeadVer1()(x1), HeadVer2()(x2)
+    assert torch.allclose(out1, out2, atol=1e-6)
+    # The same function, so the same gradients flow back through it.
+    weights = torch.randn(shape)
+    (out1 * weights).sum().backward()
+    (out2 * weights).sum().backward()
+    assert torch.allclose(x1.grad, x2.grad, atol=1e-6)
+
+
+def fastest_of(runs: int, fn) -> float:
+    """The best of several timings (after a warm-up call): the one least disturbed by others."""
+    fn()
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def test_head_ver_2_is_faster_than_head_ver_1():
+    torch.manual_seed(0)
+    x = torch.randn(16, 32, 8)  # B * T = 512 loop iterations for HeadVer1
+    loop, matmul = HeadVer1(), HeadVer2()
+    with torch.no_grad():
+        loop_s = fastest_of(5, lambda: loop(x))
+        matmul_s = fastest_of(20, lambda: matmul(x))
+    print(
+        f"\nHeadVer1 {loop_s * 1e3:.2f} ms, HeadVer2 {matmul_s * 1e3:.3f} ms: "
+        f"{loop_s / matmul_s:.0f}x faster"
+    )
+    # Typically a hundred times faster or more; 5x leaves room for a busy machine.
+    assert matmul_s * 5 < loop_s

@@ -1,0 +1,224 @@
+"""`learngpt train`: config layers, the run directory, the schedule, exact resume, signals."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+import yaml
+from trainer_helpers import TINY, run_cli, train_tiny, write_text
+
+from learngpt import checkpoint, training
+from learngpt.config import TrainConfig
+from learngpt.rundir import build_model, load_run, load_tokenizer
+from learngpt.training import cosine_schedule
+
+
+def latest_weights(out) -> dict[str, torch.Tensor]:
+    run = load_run(out, "latest", device="cpu")
+    return {k: v.clone() for k, v in run.model.state_dict().items()}
+
+
+def test_flags_win_over_the_config_file_which_wins_over_defaults(tmp_path):
+    data = write_text(tmp_path / "text.txt")
+    config = tmp_path / "mine.yaml"
+    config.write_text("block_size: 8\nn_layers: 3\nlearning_rate: 0.002\n")
+    result = train_tiny(tmp_path / "run", data, "--config", config, "--n-layers", "1")
+    assert result.rc == 0, result.err
+    used = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
+    # TINY sets --block-size 16: the flag beats the file's 8; the file's learning rate stays;
+    # keys that neither names keep TrainConfig's defaults
+    assert used["block_size"] == 16 and used["n_layers"] == 1
+    assert used["learning_rate"] == 0.002
+    assert used["beta2"] == TrainConfig().beta2
+    assert set(used) == set(TrainConfig().to_dict())
+
+
+def test_every_config_key_is_a_flag():
+    from learngpt.cli import build_parser
+
+    parser = build_parser()
+    for key, default in TrainConfig().to_dict().items():
+        flag = "--" + key.replace("_", "-")
+        if isinstance(default, bool):  # --bias / --no-bias
+            argv, expected = [flag if not default else "--no-" + flag[2:]], not default
+        else:
+            argv, expected = [flag, str(default)], default
+        args = parser.parse_args(["train", *argv])
+        assert getattr(args, key) == expected, key
+
+
+def test_the_run_directory_holds_config_tokenizer_log_plot_and_checkpoints(tmp_path):
+    data = write_text(tmp_path / "text.txt")
+    out = tmp_path / "run"
+    result = train_tiny(out, data, "--max-iters", "7")
+    assert result.rc == 0, result.err
+    records = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records] == [0, 3, 6, 7]  # every eval_interval, and the end
+    for r in records:
+        assert {"step", "train_loss", "val_loss", "lr", "elapsed_s", "tokens_per_s"} <= set(r)
+    assert (out / "loss.png").read_bytes().startswith(b"\x89PNG")
+    assert load_tokenizer(out).kind == "char"
+    latest = checkpoint.read_manifest(out, "latest")
+    best = checkpoint.read_manifest(out, "best")
+    assert latest["step"] == 7
+    # best.json names the checkpoint with the lowest estimated val loss (after step 0)
+    best_record = min(records[1:], key=lambda r: r["val_loss"])
+    assert best["step"] == best_record["step"]
+    # only the checkpoints that a manifest names are kept
+    live = {latest["dir"], best["dir"]}
+    assert {p.name for p in out.glob("ckpt-*")} == live
+
+
+def test_the_schedule_warms_up_then_decays_to_the_floor():
+    config = TrainConfig(max_iters=100, warmup_iters=10, learning_rate=1e-3, min_lr_ratio=0.1)
+    lr_at = cosine_schedule(config)
+    warmup = [lr_at(s, 0.0) for s in range(10)]
+    assert all(a < b for a, b in zip(warmup, warmup[1:], strict=False))  # rises linearly
+    decay = [lr_at(s, 0.0) for s in range(10, 101)]
+    assert all(a >= b for a, b in zip(decay, decay[1:], strict=False))  # then only falls
+    assert lr_at(100, 0.0) == pytest.approx(1e-4)  # ends at min_lr_ratio * learning_rate
+    assert max(warmup + decay) <= 1e-3
+
+
+def test_with_a_time_budget_the_schedule_follows_the_clock():
+    config = TrainConfig(max_iters=10**9, warmup_iters=0, max_time=80.0, min_lr_ratio=0.0)
+    lr_at = cosine_schedule(config)
+    assert lr_at(5, 40.0) == pytest.approx(0.5 * config.learning_rate)  # half the time, half way
+    assert lr_at(5, 80.0) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_max_time_stops_the_run_on_the_time_budget(tmp_path):
+    data = write_text(tmp_path / "text.txt")
+    out = tmp_path / "run"
+    started = time.perf_counter()
+    result = train_tiny(out, data, "--max-iters", "1000000", "--max-time", "1")
+    assert result.rc == 0, result.err
+    assert time.perf_counter() - started < 60
+    latest = checkpoint.read_manifest(out)
+    assert 0 < latest["step"] < 1000000
+    assert latest["elapsed_s"] >= 1.0
+
+
+def test_the_same_seed_gives_the_same_weights(tmp_path):
+    data = write_text(tmp_path / "text.txt")
+    for name in ("a", "b"):
+        assert train_tiny(tmp_path / name, data, "--max-iters", "4").rc == 0
+    a, b = latest_weights(tmp_path / "a"), latest_weights(tmp_path / "b")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_interrupted_and_resumed_equals_uninterrupted(tmp_path, monkeypatch):
+    """Ctrl-C mid-run saves, exits 130 with a hint; --resume then ends on identical weights."""
+    data = write_text(tmp_path / "text.txt")
+    # dropout on: the resumed run must also restore the random state that dropout draws from
+    extra = ["--max-iters", "12", "--eval-interval", "5", "--dropout", "0.2"]
+    assert train_tiny(tmp_path / "whole", data, *extra).rc == 0
+
+    calls = {"n": 0}
+    real_get_batch = training.get_batch
+
+    def get_batch_then_ctrl_c(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 17:  # somewhere in the middle of the run, between two estimates
+            os.kill(os.getpid(), signal.SIGINT)
+        return real_get_batch(*args, **kwargs)
+
+    monkeypatch.setattr(training, "get_batch", get_batch_then_ctrl_c)
+    stopped = train_tiny(tmp_path / "split", data, *extra)
+    monkeypatch.setattr(training, "get_batch", real_get_batch)
+    assert stopped.rc == 130
+    assert "learngpt train --out" in stopped.err and "--resume" in stopped.err
+    stopped_at = checkpoint.read_manifest(tmp_path / "split")["step"]
+    assert 0 < stopped_at < 12 and stopped_at % 5 != 0  # saved at the step it stopped
+
+    resumed = run_cli("train", "--out", tmp_path / "split", "--resume")
+    assert resumed.rc == 0, resumed.err
+    a, b = latest_weights(tmp_path / "whole"), latest_weights(tmp_path / "split")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    logs = [
+        [json.loads(line) for line in (tmp_path / name / "log.jsonl").read_text().splitlines()]
+        for name in ("whole", "split")
+    ]
+    assert [r["step"] for r in logs[0]] == [r["step"] for r in logs[1]]
+    assert [r["val_loss"] for r in logs[0]] == [r["val_loss"] for r in logs[1]]
+
+
+def test_resume_may_change_what_does_not_change_the_shape(tmp_path):
+    data = write_text(tmp_path / "text.txt")
+    out = tmp_path / "run"
+    assert train_tiny(out, data).rc == 0
+    result = run_cli("train", "--out", out, "--resume", "--max-iters", "9", "--dropout", "0.1")
+    assert result.rc == 0, result.err
+    assert checkpoint.read_manifest(out)["step"] == 9
+    assert yaml.safe_load((out / "config.yaml").read_text())["dropout"] == 0.1
+    again = run_cli("train", "--out", out, "--resume")  # finished: says so, changes nothing
+    assert again.rc == 0 and "already finished" in again.out
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_to_the_process_saves_and_exits_130(tmp_path, signum):
+    data = write_text(tmp_path / "text.txt")
+    out = tmp_path / "run"
+    argv = [sys.executable, "-m", "learngpt", "train", "--data", data, "--out", out, *TINY]
+    argv += ["--max-iters", "100000", "--eval-interval", "2"]
+    proc = subprocess.Popen(
+        [str(a) for a in argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    try:
+        assert proc.stdout.readline().startswith("step 0:")
+        assert proc.stdout.readline().startswith("step 2:")  # two steps are done
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert f"learngpt train --out {out} --resume" in err
+    step = checkpoint.read_manifest(out)["step"]
+    assert step >= 2
+    loaded = load_run(out, "latest", device="cpu")  # the saved checkpoint loads
+    assert loaded.manifest["step"] == step
+
+
+def test_bpe_tokenizer_is_learnt_from_the_training_text_only(tmp_path, monkeypatch):
+    from learngpt.tokenizers import bpe
+
+    seen = []
+    real_train = bpe.BPETokenizer.train.__func__
+
+    def spy(cls, text, vocab_size, *args, **kwargs):
+        seen.append((text, vocab_size))
+        return real_train(cls, text, vocab_size, *args, **kwargs)
+
+    monkeypatch.setattr(bpe.BPETokenizer, "train", classmethod(spy))
+    data = write_text(tmp_path / "text.txt")
+    out = tmp_path / "run"
+    result = train_tiny(out, data, "--tokenizer", "bpe", "--vocab-size", "300")
+    assert result.rc == 0, result.err
+    text = data.read_text(encoding="utf-8")
+    train_chars = int(0.9 * len(text))
+    assert seen == [(text[:train_chars], 300)]
+    tokenizer = load_tokenizer(out)
+    assert tokenizer.kind == "bpe" and tokenizer.vocab_size <= 300
+    run = load_run(out, "latest", device="cpu")
+    assert run.model.config.vocab_size == tokenizer.vocab_size
+
+
+def test_model_config_comes_from_the_train_config_keys():
+    config = TrainConfig(n_layers=2, embed_size=32, n_heads=4, block_size=24, bias=False)
+    model = build_model(config, vocab_size=50)
+    assert (model.config.n_layers, model.config.embed_size, model.config.block_size) == (2, 32, 24)
+    assert model.config.bias is False and model.config.vocab_size == 50
+    assert math.isclose(model.config.dropout, config.dropout)
