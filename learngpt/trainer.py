@@ -470,10 +470,12 @@ class Runner:
                 ("latest", "best") if best else ("latest",),
             )
         except OSError as exc:
+            problem = f"could not save a checkpoint in {self.out} ({exc.strerror or exc})"
+            if self.saved_step < 0:
+                raise UserError(f"{problem}; free some space and train again") from None
             raise UserError(
-                f"could not save a checkpoint in {self.out} ({exc.strerror or exc}); the previous "
-                f"checkpoint (step {self.saved_step}) is intact; free some space, then resume "
-                f"with: learngpt train --out {self.out} --resume"
+                f"{problem}; the previous checkpoint (step {self.saved_step}) is intact; free "
+                f"some space, then resume with: learngpt train --out {self.out} --resume"
             ) from None
         self.saved_step = step
 

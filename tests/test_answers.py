@@ -172,9 +172,9 @@ def test_dropout_zeroes_about_p_and_scales_the_rest():
         1 / 0.9
     )
     o = block_outputs(0.1)
-    assert o["train: max |difference| of two calls"] > 0
-    assert o["train, same seed before each call: identical"]
-    assert o["eval: identical"]
+    assert o["train_max_difference"] > 0
+    assert o["train_same_seed_identical"]
+    assert o["eval_identical"]
 
 
 def test_dropout_table_in_the_answers():

@@ -19,7 +19,6 @@ from learngpt import (
 from learngpt.experiments import (
     attention_only,
     attention_then_ffn,
-    deep_block_ver4,
     deep_stack,
     multi_head,
     one_cpu_thread,
@@ -86,7 +85,6 @@ WEEK_2_MODELS = {
     "GPTVer4 + BlockVer1": attention_then_ffn,
     "GPTVer4 + BlockVer2 x n_layers": deep_stack(BlockVer2),
     "GPTVer4 + BlockVer3 x n_layers": deep_stack(BlockVer3),
-    "GPTVer4 + BlockVer4 x n_layers": deep_block_ver4,
     "GPTVer4 + BlockVer1 x n_layers": deep_stack(BlockVer1),
     "NanoGPT": NanoGPT.from_config,
 }

@@ -45,11 +45,11 @@ def block_outputs(p: float = P, seed: int = 0) -> dict[str, float | bool]:
     block.eval()
     e, f = block(x), block(x)
     return {
-        "train: max |difference| of two calls": (a - b).abs().max().item(),
-        "train: fraction of outputs that differ": (a != b).float().mean().item(),
-        "train, same seed before each call: identical": torch.equal(c, d),
-        "eval: identical": torch.equal(e, f),
-        "eval: max |difference| of two calls": (e - f).abs().max().item(),
+        "train_max_difference": (a - b).abs().max().item(),
+        "train_fraction_different": (a != b).float().mean().item(),
+        "train_same_seed_identical": torch.equal(c, d),
+        "eval_identical": torch.equal(e, f),
+        "eval_max_difference": (e - f).abs().max().item(),
     }
 
 
@@ -67,15 +67,15 @@ def dropout_rows(p: float = P) -> list[list[str]]:
         ["mean of the output (input mean 1)", f"{s['mean']:.4f}"],
         [
             "BlockVer4, train mode, two calls: largest absolute difference",
-            f"{o['train: max |difference| of two calls']:.3g}",
+            f"{o['train_max_difference']:.3g}",
         ],
         [
             "BlockVer4, train mode, two calls: outputs that differ",
-            f"{o['train: fraction of outputs that differ']:.1%}",
+            f"{o['train_fraction_different']:.1%}",
         ],
         [
             "BlockVer4, train mode, same seed before each call: identical",
-            yes[o["train, same seed before each call: identical"]],
+            yes[o["train_same_seed_identical"]],
         ],
-        ["BlockVer4, eval mode, two calls: identical", yes[o["eval: identical"]]],
+        ["BlockVer4, eval mode, two calls: identical", yes[o["eval_identical"]]],
     ]
