@@ -447,7 +447,7 @@ def plot(result: ExperimentResult, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     e = result.experiment
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for split, ax in zip(("train", "val"), axes, strict=True):
         for label, colour, pick in (
             (e.baseline_name, "tab:red", lambda s: s.baseline),
@@ -459,6 +459,16 @@ def plot(result: ExperimentResult, path: Path) -> None:
                 ax.plot(
                     history.steps, losses, color=colour, alpha=0.7, label=label if i == 0 else None
                 )
+        # Zoom in on the trained part: the loss at step 0 (about ln V) would squash the rest.
+        trained = [
+            loss
+            for s in result.seeds
+            for h in (s.baseline, s.variant)
+            for loss in (h.train_loss if split == "train" else h.val_loss)[1:]
+            if math.isfinite(loss)
+        ]
+        if trained:
+            ax.set_ylim(min(trained) - 0.05, max(trained) + 0.05)
         ax.set_title(f"{split} loss")
         ax.set_xlabel("step")
         ax.grid(alpha=0.3)
