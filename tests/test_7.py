@@ -47,13 +47,15 @@ def test_multi_head_ver_2_is_faster_than_ver_1(course_config):
     ver1 = MultiHeadVer1(T, C, H)
     ver2 = MultiHeadVer2.from_ver1(ver1)
     x = torch.randn(B, T, C)
-    with torch.no_grad(), one_cpu_thread():  # fewer threads, less noise from a busy machine
-        time_ver1 = best_time(lambda: ver1(x))
-        time_ver2 = best_time(lambda: ver2(x))
+    with one_cpu_thread():  # fewer threads, less noise from a busy machine
+        # What training pays for: a forward and a backward pass.
+        time_ver1 = best_time(lambda: ver1(x).sum().backward())
+        time_ver2 = best_time(lambda: ver2(x).sum().backward())
     print(f"MultiHeadVer1 {time_ver1 * 1e6:.0f} us, MultiHeadVer2 {time_ver2 * 1e6:.0f} us")
-    # Ver2 does 3 big matrix products where Ver1 does 3 * H small ones; it is several times
-    # faster, so asking for 1.5x leaves room for a busy machine.
-    assert time_ver2 * 1.5 < time_ver1
+    # Ver2 does 3 projections where Ver1 does 3 * H small ones, and one batched attention where
+    # Ver1 loops over H heads: about 2x faster here (the softmax work itself is the same), so
+    # asking for 1.3x leaves room for a busy machine.
+    assert time_ver2 * 1.3 < time_ver1
 
 
 def test_multi_head_ver_1_and_multi_head_ver_2_are_logically_equal():
