@@ -15,6 +15,21 @@ from learngpt.tokenizers import CharTokenizer
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def _isolated_torch():
+    """Every test runs on one CPU thread and with its own copy of torch's global generator.
+
+    One thread: the models under test are tiny, and on a busy 2-core machine a team of threads
+    mostly waits for a core (a tiny training step can be 10x slower with two). The forked
+    generator means a test that seeds torch leaves no trace for the next one.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    with torch.random.fork_rng():
+        yield
+    torch.set_num_threads(threads)
+
+
 @lru_cache(maxsize=1)
 def _shakespeare() -> tuple[str, CharTokenizer, torch.Tensor]:
     text = (ROOT / "data" / "input.txt").read_text(encoding="utf-8")

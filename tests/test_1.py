@@ -16,19 +16,6 @@ from learngpt.data import split_data
 from learngpt.training import train
 
 
-@pytest.fixture(autouse=True)
-def _isolated_torch():
-    """Tests seed torch's global generator and run on one thread; both are restored afterwards.
-
-    One thread because these models are tiny: on a busy CPU a team of threads mostly waits.
-    """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with torch.random.fork_rng():
-        yield
-    torch.set_num_threads(threads)
-
-
 def bigram_counts(data: torch.Tensor, vocab_size: int) -> torch.Tensor:
     """(V, V) counts: counts[a, w] = how often token w directly follows token a in `data`."""
     counts = torch.zeros(vocab_size, vocab_size)

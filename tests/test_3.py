@@ -13,19 +13,6 @@ import torch
 from learngpt import HeadVer1, HeadVer2
 
 
-@pytest.fixture(autouse=True)
-def _isolated_torch():
-    """Tests seed torch's global generator and run on one thread; both are restored afterwards.
-
-    One thread because these models are tiny: on a busy CPU a team of threads mostly waits.
-    """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with torch.random.fork_rng():
-        yield
-    torch.set_num_threads(threads)
-
-
 @pytest.mark.parametrize("shape", [(1, 1, 1), (2, 5, 3), (4, 8, 16), (3, 33, 7)])
 def test_head_ver_2_is_identical_to_head_ver_1(shape):
     torch.manual_seed(0)

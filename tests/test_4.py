@@ -13,19 +13,6 @@ import torch
 from learngpt import HeadVer1, HeadVer2, HeadVer3
 
 
-@pytest.fixture(autouse=True)
-def _isolated_torch():
-    """Tests seed torch's global generator and run on one thread; both are restored afterwards.
-
-    One thread because these models are tiny: on a busy CPU a team of threads mostly waits.
-    """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with torch.random.fork_rng():
-        yield
-    torch.set_num_threads(threads)
-
-
 def test_masked_softmax_of_equal_scores_is_an_average():
     wei = HeadVer3.masked_softmax(torch.zeros(4, 4))
     assert torch.equal(wei[1], torch.tensor([0.5, 0.5, 0.0, 0.0]))  # the course's example

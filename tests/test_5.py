@@ -15,19 +15,6 @@ from learngpt.data import split_data
 from learngpt.training import train
 
 
-@pytest.fixture(autouse=True)
-def _isolated_torch():
-    """Tests seed torch's global generator and run on one thread; both are restored afterwards.
-
-    One thread because these models are tiny: on a busy CPU a team of threads mostly waits.
-    """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with torch.random.fork_rng():
-        yield
-    torch.set_num_threads(threads)
-
-
 @pytest.mark.parametrize("switch", ["debug", "test"])
 @pytest.mark.parametrize("head_size", [16, 64])
 def test_scaled_scores_have_unit_variance_with_unit_variance_q_and_k(switch, head_size):

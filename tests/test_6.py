@@ -12,20 +12,6 @@ import torch
 
 from learngpt import GPTVer1, GPTVer2, GPTVer3, HeadVer1, HeadVer3, HeadVer4
 
-
-@pytest.fixture(autouse=True)
-def _isolated_torch():
-    """Tests seed torch's global generator and run on one thread; both are restored afterwards.
-
-    One thread because these models are tiny: on a busy CPU a team of threads mostly waits.
-    """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with torch.random.fork_rng():
-        yield
-    torch.set_num_threads(threads)
-
-
 V, T, C = 12, 8, 16
 
 MODELS = {

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import torch
 
 from learngpt import cli
 
@@ -38,15 +37,8 @@ class Result:
 def run_cli(*argv: str) -> Result:
     """Run `learngpt ARGV...` in this process; return its exit status, stdout and stderr."""
     out, err = io.StringIO(), io.StringIO()
-    threads = torch.get_num_threads()
-    # A tiny model gains nothing from a second thread, and threads that wait for a busy CPU
-    # (other jobs on the machine) can make each step 10x slower.
-    torch.set_num_threads(1)
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            rc = cli.main([str(a) for a in argv])
-    finally:
-        torch.set_num_threads(threads)
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        rc = cli.main([str(a) for a in argv])
     return Result(rc, out.getvalue(), err.getvalue())
 
 
