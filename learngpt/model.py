@@ -308,9 +308,13 @@ class GPT(nn.Module):
         kept token to a new position, so a cache (whose keys were computed at the old
         positions) would have to be rebuilt at every step. With the half-window rule a cache is
         rebuilt once every block_size // 2 tokens, and with or without the cache the model sees
-        exactly the same tokens at the same positions: the same seed gives the same text.
+        exactly the same tokens at the same positions: the same seed gives the same text. (The
+        two compute the same logits up to float rounding, about 1e-6; a draw could only differ
+        if its random number fell that close to a boundary between two tokens.)
         """
         # Checked now, not at the first next(): generate() returns a generator.
+        if idx.dim() != 2 or idx.shape[1] == 0:
+            raise UserError("generate needs a prompt of shape (B, T) with T >= 1 tokens")
         if max_new_tokens < 0:
             raise UserError(f"max_new_tokens must be >= 0, got {max_new_tokens}")
         check_sampling(temperature, top_k, top_p)

@@ -5,12 +5,11 @@ Run `pytest tests/test_3.py -s -vv` to see the speed-up.
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import torch
 
 from learngpt import HeadVer1, HeadVer2
+from learngpt.experiments import best_time
 
 
 @pytest.mark.parametrize("shape", [(1, 1, 1), (2, 5, 3), (4, 8, 16), (3, 33, 7)])
@@ -27,24 +26,13 @@ def test_head_ver_2_is_identical_to_head_ver_1(shape):
     assert torch.allclose(x1.grad, x2.grad, atol=1e-6)
 
 
-def fastest_of(runs: int, fn) -> float:
-    """The best of several timings (after a warm-up call): the one least disturbed by others."""
-    fn()
-    best = float("inf")
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def test_head_ver_2_is_faster_than_head_ver_1():
     torch.manual_seed(0)
     x = torch.randn(16, 32, 8)  # B * T = 512 loop iterations for HeadVer1
     loop, matmul = HeadVer1(), HeadVer2()
     with torch.no_grad():
-        loop_s = fastest_of(5, lambda: loop(x))
-        matmul_s = fastest_of(20, lambda: matmul(x))
+        loop_s = best_time(lambda: loop(x), repeats=5, number=1)
+        matmul_s = best_time(lambda: matmul(x), repeats=20, number=1)
     print(
         f"\nHeadVer1 {loop_s * 1e3:.2f} ms, HeadVer2 {matmul_s * 1e3:.3f} ms: "
         f"{loop_s / matmul_s:.0f}x faster"

@@ -5,12 +5,11 @@ Run `pytest tests/test_4.py -s -vv` to see the speed-up.
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import torch
 
 from learngpt import HeadVer1, HeadVer2, HeadVer3
+from learngpt.experiments import best_time
 
 
 def test_masked_softmax_of_equal_scores_is_an_average():
@@ -47,24 +46,13 @@ def test_wei_rows_sum_to_one_and_the_future_is_masked(T):
     assert torch.allclose(wei[~future], equal_share[~future])
 
 
-def fastest_of(runs: int, fn) -> float:
-    """The best of several timings (after a warm-up call): the one least disturbed by others."""
-    fn()
-    best = float("inf")
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def test_head_ver_3_is_faster_than_head_ver_1():
     torch.manual_seed(0)
     x = torch.randn(16, 32, 8)  # B * T = 512 loop iterations for HeadVer1
     loop, softmax = HeadVer1(), HeadVer3()
     with torch.no_grad():
-        loop_s = fastest_of(5, lambda: loop(x))
-        softmax_s = fastest_of(20, lambda: softmax(x))
+        loop_s = best_time(lambda: loop(x), repeats=5, number=1)
+        softmax_s = best_time(lambda: softmax(x), repeats=20, number=1)
     print(
         f"\nHeadVer1 {loop_s * 1e3:.2f} ms, HeadVer3 {softmax_s * 1e3:.3f} ms: "
         f"{loop_s / softmax_s:.0f}x faster"

@@ -234,6 +234,11 @@ def test_bad_sampling_settings_are_refused_at_once(kwargs, word):
         model.generate(torch.zeros(1, 1, dtype=torch.long), **args)  # no next() needed
 
 
+def test_an_empty_prompt_is_refused():
+    with pytest.raises(UserError, match="prompt"):
+        small_model().generate(torch.zeros(1, 0, dtype=torch.long), 5)
+
+
 def test_rotary_scores_depend_only_on_the_distance():
     cos, sin = rotary_tables(block_size=32, head_size=8)
     q, k = torch.randn(8), torch.randn(8)
