@@ -108,6 +108,17 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def cpu_has_fast_bf16() -> bool:
+    """Whether oneDNN has bfloat16 kernels for this CPU (AVX-512 or Arm BF16).
+
+    Without them (most laptops' AVX2 CPUs) bfloat16 matmuls are emulated, slower than float32.
+    """
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # a private probe: if it is gone, play safe
+        return False
+
+
 def save_config(run_dir: Path, config: TrainConfig) -> None:
     text = "# the config this run trains with (learngpt train)\n" + yaml.safe_dump(
         config.to_dict(), sort_keys=False

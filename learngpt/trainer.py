@@ -42,6 +42,7 @@ from learngpt.rundir import (
     TOKENIZER,
     build_model,
     config_from_checkpoint,
+    cpu_has_fast_bf16,
     encode,
     load_tokenizer,
     prepare_out_dir,
@@ -192,6 +193,9 @@ def train_run(out: Path, args: argparse.Namespace) -> int:
 
     # the model and optimizer, fresh or from the latest checkpoint
     device = resolve_device(config.device)
+    if config.bf16 and device.type == "cpu" and not cpu_has_fast_bf16():
+        print("note: this CPU has no bfloat16 kernels; training in float32", file=sys.stderr)
+        config = config.replace(bf16=False)
     if config.threads:
         torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)

@@ -222,3 +222,15 @@ def test_model_config_comes_from_the_train_config_keys():
     assert (model.config.n_layers, model.config.embed_size, model.config.block_size) == (2, 32, 24)
     assert model.config.bias is False and model.config.vocab_size == 50
     assert math.isclose(model.config.dropout, config.dropout)
+
+
+def test_bf16_falls_back_to_float32_on_a_cpu_without_bfloat16_kernels(tmp_path, monkeypatch):
+    # On an AVX2 laptop bfloat16 matmuls are emulated and slower than float32: train in float32.
+    from learngpt import trainer
+
+    monkeypatch.setattr(trainer, "cpu_has_fast_bf16", lambda: False)
+    data = write_text(tmp_path / "text.txt")
+    result = train_tiny(tmp_path / "run", data, "--bf16")
+    assert result.rc == 0, result.err
+    assert "no bfloat16 kernels" in result.err
+    assert yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())["bf16"] is False
