@@ -13,6 +13,7 @@ merge never joins the end of one word to the start of the next.
 from __future__ import annotations
 
 import heapq
+import operator
 import re
 from collections import Counter, defaultdict
 from typing import Any
@@ -108,12 +109,14 @@ class BPETokenizer(Tokenizer):
 
     def decode(self, ids: list[int]) -> str:
         try:
-            data = b"".join(self.vocab[i] for i in ids)
-        except (IndexError, TypeError):
-            bad = [i for i in ids if not (isinstance(i, int) and 0 <= i < len(self.vocab))]
-            raise ValueError(
-                f"token ids outside the vocabulary of {len(self.vocab)}: {bad[:5]}"
-            ) from None
+            ids = [operator.index(i) for i in ids]  # ints, also numpy/torch integers; no floats
+        except TypeError:
+            raise ValueError(f"token ids must be integers, got {list(ids)[:5]}") from None
+        # Check the range first: a negative id would silently index from the end of the list.
+        bad = [i for i in ids if not 0 <= i < len(self.vocab)]
+        if bad:
+            raise ValueError(f"token ids outside the vocabulary of {len(self.vocab)}: {bad[:5]}")
+        data = b"".join(self.vocab[i] for i in ids)
         try:
             return data.decode("utf-8", "surrogatepass")
         except UnicodeDecodeError:
