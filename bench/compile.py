@@ -9,22 +9,11 @@ a few steps each, on the same batches. Prints ms/step of each and the ratio.
 from __future__ import annotations
 
 import argparse
-import time
 
 import torch
+from training_steps import random_batches, time_in_turns
 
 from learngpt.model import GPT, GPTConfig
-
-
-def train_steps(model, optimizer, batches) -> float:
-    """Seconds for one optimizer step on each batch."""
-    start = time.perf_counter()
-    for x, y in batches:
-        _, loss = model(x, y)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -45,14 +34,8 @@ def main() -> None:
         "eager": (eager, eager.configure_optimizer(0.1, 1e-3)),
         "torch.compile": (compiled, compiled_base.configure_optimizer(0.1, 1e-3)),
     }
-    data = torch.randint(V, (args.steps + 3, B, T + 1))
-    batches = [(d[:, :-1].contiguous(), d[:, 1:].contiguous()) for d in data]
-    warmup = {name: train_steps(m, opt, batches[:3]) for name, (m, opt) in models.items()}
-    seconds = dict.fromkeys(models, 0.0)
-    chunk = 10
-    for start in range(3, len(batches), chunk):  # take turns, `chunk` steps at a time
-        for name, (model, optimizer) in models.items():
-            seconds[name] += train_steps(model, optimizer, batches[start : start + chunk])
+    batches = random_batches(V, args.steps + 3, B, T)
+    warmup, seconds = time_in_turns(models, batches, warmup=3)
 
     print(
         f"4 layers, 4 heads, 128 channels, batch {B} x block {T}, {args.steps} steps each, "

@@ -12,23 +12,12 @@ to the course's (goal: at least 1.5x).
 from __future__ import annotations
 
 import argparse
-import time
 
 import torch
+from training_steps import random_batches, time_in_turns
 
 from learngpt.course.nanogpt import NanoGPT
 from learngpt.model import GPT, GPTConfig
-
-
-def train_steps(model, optimizer, batches) -> float:
-    """Seconds for one optimizer step on each batch."""
-    start = time.perf_counter()
-    for x, y in batches:
-        _, loss = model(x, y)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -50,15 +39,8 @@ def main() -> None:
         models[name] = (model, model.configure_optimizer(0.1, 1e-3))
     course = NanoGPT(V, T, args.embed_size, args.n_layers, args.n_heads, dropout=0.0).train()
     models["course NanoGPT"] = (course, torch.optim.AdamW(course.parameters(), lr=1e-3))
-    data = torch.randint(V, (args.steps + 5, B, T + 1))
-    batches = [(d[:, :-1].contiguous(), d[:, 1:].contiguous()) for d in data]
-    seconds = dict.fromkeys(models, 0.0)
-    for model, optimizer in models.values():  # warm-up steps, not timed
-        train_steps(model, optimizer, batches[:5])
-    chunk = 10
-    for start in range(5, len(batches), chunk):  # take turns, `chunk` steps at a time
-        for name, (model, optimizer) in models.items():
-            seconds[name] += train_steps(model, optimizer, batches[start : start + chunk])
+    batches = random_batches(V, args.steps + 5, B, T)
+    _, seconds = time_in_turns(models, batches, warmup=5)
 
     tokens = args.steps * B * T
     print(
