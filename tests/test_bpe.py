@@ -1,4 +1,4 @@
-"""Byte-level BPE: the fast trainer learns exactly the reference's merges, and round trips are exact.
+"""Byte-level BPE: the fast trainer learns exactly the reference's merges; round trips are exact.
 
 learngpt/tokenizers/bpe_reference.py is the plain recount-every-merge version; every merge list
 of BPETokenizer.train is checked against it, including the tricky cases for an incremental
