@@ -49,7 +49,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     try:
-        args = build_parser().parse_args(argv)
+        args, unknown = build_parser().parse_known_args(argv)
+        if unknown:  # name the sub-command whose --help lists the flags
+            raise UserError(
+                f"unrecognized arguments: {' '.join(unknown)}; see 'learngpt {args.command} --help'"
+            )
         return int(args.run(args) or 0)
     except UserError as exc:
         if debug:
