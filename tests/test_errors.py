@@ -103,7 +103,11 @@ CASES = [
     ),
     ("unknown tokenizer", lambda t, r: new_run(r, t, "--tokenizer", "words"), ["'tokenizer'"]),
     # --- the command line
-    ("unknown flag", lambda t, r: new_run(r, t, "--n-layerz", "2"), ["unrecognized", "--n-layerz", "learngpt train --help"]),
+    (
+        "unknown flag",
+        lambda t, r: new_run(r, t, "--n-layerz", "2"),
+        ["unrecognized", "--n-layerz", "learngpt train --help"],
+    ),
     ("flag of the wrong type", lambda t, r: new_run(r, t, "--n-layers", "two"), ["--n-layers"]),
     ("unknown command", lambda t, r: ["trian"], ["invalid choice"]),
     # --- the output directory
