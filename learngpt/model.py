@@ -23,6 +23,7 @@ Sennrich 2019 for RMSNorm.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from learngpt.errors import UserError
 
@@ -242,7 +244,13 @@ class GPT(nn.Module):
         # bf16: torch.autocast runs the matmuls in bfloat16 and keeps precision-sensitive ops
         # (softmax, norms, the loss) in float32. Only while training: eval and sampling are exact.
         use_bf16 = self.config.bf16 and self.training
-        with torch.autocast(device_type=idx.device.type, dtype=torch.bfloat16, enabled=use_bf16):
+        # On a CPU, torch's fused (flash) attention is slow to backpropagate in bfloat16: at
+        # this project's sizes the plain math kernel makes a whole training step ~1.4x faster.
+        plain_attention = use_bf16 and idx.device.type == "cpu"
+        with (
+            torch.autocast(device_type=idx.device.type, dtype=torch.bfloat16, enabled=use_bf16),
+            sdpa_kernel(SDPBackend.MATH) if plain_attention else contextlib.nullcontext(),
+        ):
             logits = self._logits(idx, cache, pos)
         loss = None
         if targets is not None:
@@ -283,7 +291,9 @@ class GPT(nn.Module):
             {"params": decay, "weight_decay": weight_decay},
             {"params": no_decay, "weight_decay": 0.0},
         ]
-        return torch.optim.AdamW(groups, lr=learning_rate, betas=betas)
+        # The fused kernel updates all parameters in one pass (CPU and CUDA): ~7% off a CPU step.
+        fused = all(p.device.type in ("cpu", "cuda") for p in params)
+        return torch.optim.AdamW(groups, lr=learning_rate, betas=betas, fused=fused)
 
     def generate(
         self,
