@@ -10,7 +10,6 @@ latest.json, best.json, ckpt-*/   the checkpoints (learngpt/checkpoint.py)
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import json
@@ -147,9 +146,6 @@ def read_run_info(run_dir: Path) -> dict[str, Any]:
 
 
 def load_tokenizer(run_dir: Path) -> Tokenizer:
-    # make the BPE class known to Tokenizer.load, if this version has it
-    with contextlib.suppress(ImportError):
-        import learngpt.tokenizers.bpe  # noqa: F401
     return Tokenizer.load(run_dir / TOKENIZER)
 
 
