@@ -1,3 +1,3 @@
-from learngpt.cli import main
+from learngpt.commands import main
 
 raise SystemExit(main())

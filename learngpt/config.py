@@ -25,22 +25,27 @@ class ConfigError(UserError):
     """A config that cannot be used; the message names the key."""
 
 
+def key(default: Any, help: str) -> Any:
+    """A config field: its default and the one-line help its command-line flag shows."""
+    return dataclasses.field(default=default, metadata={"help": help})
+
+
 @dataclass
 class CourseConfig:
-    """The course's training set-up (configs/course.yaml)."""
+    """The course's training set-up (learngpt/assets/configs/course.yaml says the same)."""
 
-    batch_size: int = 32
-    block_size: int = 8
-    max_iters: int = 5000
-    eval_iters: int = 200
-    eval_interval: int = 500
-    learning_rate: float = 1e-3
-    embed_size: int = 16
-    n_layers: int = 10
-    n_heads: int = 8
-    dropout: float = 0.1
-    train_ratio: float = 0.9
-    seed: int = 0
+    batch_size: int = key(32, "sequences per step")
+    block_size: int = key(8, "context length in tokens (T)")
+    max_iters: int = key(5000, "number of optimizer steps")
+    eval_iters: int = key(200, "random batches per split for each loss estimate")
+    eval_interval: int = key(500, "steps between loss estimates (and checkpoints)")
+    learning_rate: float = key(1e-3, "peak learning rate")
+    embed_size: int = key(16, "channels (C); must be divisible by n_heads")
+    n_layers: int = key(10, "transformer blocks")
+    n_heads: int = key(8, "attention heads; head size = embed_size / n_heads")
+    dropout: float = key(0.1, "dropout rate in [0, 1)")
+    train_ratio: float = key(0.9, "fraction of the text (from its start) used for training")
+    seed: int = key(0, "random seed (same seed, same run on CPU)")
 
     def validate(self) -> None:
         """Raise ConfigError naming the first key whose value is impossible."""
@@ -137,43 +142,47 @@ def load_config(path: str | Path, cls: type[C] = CourseConfig) -> C:  # type: ig
 
 @dataclass
 class TrainConfig(CourseConfig):
-    """Everything `learngpt train` needs: the course's keys plus the trainer's (see
-    configs/shakespeare_char.yaml, which documents every key). Model keys have the names of
-    learngpt.model.GPTConfig's fields, so the model config is built by matching names."""
+    """Everything `learngpt train` needs: the course's keys plus the trainer's.
 
-    # the course's keys, with defaults for a small NanoGPT on a CPU instead of the course's
-    batch_size: int = 12
-    block_size: int = 64
-    max_iters: int = 2000
-    eval_iters: int = 20
-    eval_interval: int = 250
-    learning_rate: float = 1e-3
-    embed_size: int = 128
-    n_layers: int = 4
-    n_heads: int = 4
-    dropout: float = 0.0
+    The defaults are the CPU recipe (README, "Results"): a small, shallow NanoGPT that sees many
+    tokens, tuned for `learngpt train --max-time 80` on a 2-core CPU. Model keys have the names
+    of learngpt.model.GPTConfig's fields, so the model config is built by matching names.
+    """
+
+    # the course's keys, with the recipe's values
+    batch_size: int = key(24, "sequences per step")
+    block_size: int = key(64, "context length in tokens (T)")
+    max_iters: int = key(5000, "number of optimizer steps")
+    eval_iters: int = key(10, "random batches per split for each loss estimate")
+    eval_interval: int = key(1000, "steps between loss estimates (and checkpoints)")
+    learning_rate: float = key(8e-3, "peak learning rate")
+    embed_size: int = key(128, "channels (C); must be divisible by n_heads")
+    n_layers: int = key(2, "transformer blocks")
+    n_heads: int = key(4, "attention heads; head size = embed_size / n_heads")
+    dropout: float = key(0.0, "dropout after attention and feed-forward, in [0, 1)")
+    seed: int = key(1337, "random seed (same seed, same run on CPU)")
     # the model (beside the course's embed_size, n_layers, n_heads, dropout, block_size)
-    bias: bool = True
-    tie_weights: bool = True
-    rotary: bool = False
-    rms_norm: bool = False
-    bf16: bool = False  # training forward passes in bfloat16 autocast (learngpt/model.py)
+    bias: bool = key(True, "biases in linear layers and norms")
+    tie_weights: bool = key(True, "the output head shares the token embedding matrix")
+    rotary: bool = key(True, "rotary position embeddings instead of a learned table")
+    rms_norm: bool = key(False, "RMSNorm instead of LayerNorm")
+    bf16: bool = key(True, "forward passes in bfloat16 autocast (float32 if the CPU lacks it)")
     # the optimizer: AdamW, weight decay on matrices only
-    weight_decay: float = 0.1
-    beta1: float = 0.9
-    beta2: float = 0.95
-    grad_clip: float = 1.0  # clip the gradient's global norm to this; 0 turns clipping off
+    weight_decay: float = key(0.1, "AdamW decoupled weight decay (matrices only)")
+    beta1: float = key(0.9, "AdamW first-moment decay")
+    beta2: float = key(0.99, "AdamW second-moment decay")
+    grad_clip: float = key(1.0, "clip the gradient's global norm to this (0: off)")
     # the learning-rate schedule: linear warmup, then cosine decay to min_lr_ratio * learning_rate
-    warmup_iters: int = 100
-    min_lr_ratio: float = 0.1
-    max_time: float = 0.0  # seconds; stop (and end the schedule) after this long; 0: no limit
+    warmup_iters: int = key(50, "steps of linear warmup")
+    min_lr_ratio: float = key(0.1, "final learning rate / peak")
+    max_time: float = key(0.0, "time budget in seconds (0: none); the schedule then follows it")
     # the data
-    tokenizer: str = "char"  # "char" or "bpe"
-    vocab_size: int = 512  # BPE only: the number of tokens to learn
+    tokenizer: str = key("char", "'char' (one token per character) or 'bpe' (byte-level BPE)")
+    vocab_size: int = key(512, "BPE only: tokens to learn (>= 256)")
     # the machine
-    device: str = "auto"  # "auto" (cuda if present), "cpu", "cuda" or "cuda:N"
-    compile: bool = False  # torch.compile the model (faster steps after a slow first one)
-    threads: int = 0  # CPU threads torch may use; 0: torch's default (one per core)
+    device: str = key("auto", "auto (cuda if present), cpu, cuda or cuda:N")
+    compile: bool = key(False, "torch.compile the model (slow first step, faster later)")
+    threads: int = key(0, "CPU threads for torch (0: its default; 1 on a busy machine)")
 
     def validate(self) -> None:
         super().validate()

@@ -65,3 +65,16 @@ def encode_splits(text: str, tokenizer, train_ratio: float) -> tuple[torch.Tenso
     """Encode `text` with `tokenizer` and split it into (train, val) tensors of token ids."""
     data = torch.tensor(tokenizer.encode(text), dtype=torch.long)
     return split_data(data, train_ratio)
+
+
+def split_text(text: str, train_ratio: float) -> tuple[str, str]:
+    """The first `train_ratio` of the characters for training, the rest for validation.
+
+    Splitting the text (not the tokens) lets a BPE tokenizer learn from the training text only.
+    """
+    n = int(train_ratio * len(text))
+    return text[:n], text[n:]
+
+
+def encode(tokenizer, text: str) -> torch.Tensor:
+    return torch.tensor(tokenizer.encode(text), dtype=torch.long)

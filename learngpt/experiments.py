@@ -1,4 +1,4 @@
-"""`learngpt experiment`: the course's "X helps" claims, checked on several seeds.
+"""The course's "X helps" claims, checked on several seeds (`learngpt experiment`).
 
 Each experiment trains two models that differ in one thing (HeadVer4 vs MultiHeadVer1, with or
 without residual connections, ...) on exactly the same batches: for a given seed both models
@@ -9,7 +9,6 @@ The course's tests (tests/test_7.py ... test_10.py) call `run_experiment` with o
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import dataclasses
 import math
@@ -21,7 +20,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from learngpt.config import CourseConfig, load_config
+from learngpt.config import CourseConfig
 from learngpt.course import (
     BlockVer1,
     BlockVer2,
@@ -33,13 +32,9 @@ from learngpt.course import (
     MultiHeadVer2,
     NanoGPT,
 )
-from learngpt.data import encode_splits, load_text
 from learngpt.errors import UserError
 from learngpt.fileio import atomic_write, atomic_write_text
-from learngpt.tokenizers import CharTokenizer
-from learngpt.training import History, train
-
-ROOT = Path(__file__).resolve().parent.parent
+from learngpt.training.loop import History, train_model
 
 # A model builder: (config, vocab_size) -> a fresh, untrained model.
 Builder = Callable[[CourseConfig, int], nn.Module]
@@ -312,7 +307,7 @@ def run_experiment(
                     progress(f"{experiment.name}: seed {seed}: training {label}")
                 torch.manual_seed(seed)
                 model = build(seeded, vocab_size).to(device)
-                histories.append(train(model, train_data, val_data, seeded))
+                histories.append(train_model(model, train_data, val_data, seeded))
             results.append(SeedResult(seed, *histories))
     return ExperimentResult(experiment, config, results)
 
@@ -484,80 +479,10 @@ def plot(result: ExperimentResult, path: Path) -> None:
     plt.close(fig)
 
 
-# ----------------------------------------------------------------------------------------------
-# The command line.
-
-
-def add_command(commands: argparse._SubParsersAction) -> None:
-    p = commands.add_parser(
-        "experiment",
-        help="check one of the course's 'X helps' claims on several seeds",
-        description=__doc__.splitlines()[0],
-    )
-    p.add_argument("name", choices=[*EXPERIMENTS, "all"], help="which claim ('all': every one)")
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    p.add_argument("--max-iters", type=int, help="override the number of training steps")
-    p.add_argument(
-        "--setup",
-        choices=SETUPS,
-        default="course",
-        help="'course': the course's set-up; 'test': the shorter one the tests use",
-    )
-    p.add_argument("--data", default=str(ROOT / "data" / "input.txt"), help="a UTF-8 text file")
-    p.add_argument("--config", default=str(ROOT / "configs" / "course.yaml"))
-    p.add_argument("--plot", help="save the loss curves as this PNG (one experiment only)")
-    p.add_argument(
-        "--markdown",
-        help="write the tables and plots (beside it, in img/) into this markdown file",
-    )
-    p.set_defaults(run=run)
-
-
-def run(args: argparse.Namespace) -> None:
-    names = list(EXPERIMENTS) if args.name == "all" else [args.name]
-    if args.plot and len(names) > 1:
-        raise UserError("--plot takes one experiment; use --markdown to plot them all")
-    if args.max_iters is not None and args.max_iters <= 0:
-        raise UserError("--max-iters must be a positive integer")
-    base = load_config(args.config)
-    text = load_text(args.data)
-    tokenizer = CharTokenizer.from_text(text)
-    train_data, val_data = encode_splits(text, tokenizer, base.train_ratio)
-    results = []
-    for name in names:
-        experiment = get_experiment(name)
-        config = experiment.config(base, args.setup)
-        if args.max_iters is not None:
-            config = config.replace(
-                max_iters=args.max_iters, eval_interval=min(config.eval_interval, args.max_iters)
-            )
-        result = run_experiment(
-            experiment, config, train_data, val_data, tokenizer.vocab_size, args.seeds, _log
-        )
-        print(format_table(result), flush=True)
-        print()
-        if args.plot:
-            plot(result, Path(args.plot))
-        results.append(result)
-    if args.markdown:
-        write_markdown(Path(args.markdown), results, args)
-
-
-def _log(message: str) -> None:
-    import sys
-
-    print(message, file=sys.stderr, flush=True)
-
-
-def write_markdown(path: Path, results: list[ExperimentResult], args: argparse.Namespace) -> None:
+def write_markdown(path: Path, results: list[ExperimentResult], command: str) -> None:
     """The results as a markdown page, plots in img/experiment_NAME.png beside it."""
     img_dir = path.parent / "img"
     img_dir.mkdir(parents=True, exist_ok=True)
-    command = "learngpt experiment " + " ".join(
-        [args.name, "--setup", args.setup, "--seeds", *map(str, args.seeds)]
-        + (["--max-iters", str(args.max_iters)] if args.max_iters is not None else [])
-        + ["--markdown", str(args.markdown)]
-    )
     parts = [MARKDOWN_INTRO.format(command=command)]
     for result in results:
         e = result.experiment

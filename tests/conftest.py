@@ -10,6 +10,7 @@ import torch
 
 from learngpt.config import CourseConfig, load_config
 from learngpt.data import split_data
+from learngpt.resources import course_config_path
 from learngpt.tokenizers import CharTokenizer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,8 +52,8 @@ def char_tokenizer() -> CharTokenizer:
 
 @pytest.fixture
 def course_config() -> CourseConfig:
-    """configs/course.yaml, freshly loaded; change it with `.replace(...)`."""
-    return load_config(ROOT / "configs" / "course.yaml")
+    """The course.yaml learngpt ships, freshly loaded; change it with `.replace(...)`."""
+    return load_config(course_config_path())
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 
 from learngpt import CharTokenizer, GPTVer1
 from learngpt.data import split_data
-from learngpt.training import train
+from learngpt.training.loop import train_model
 
 
 def bigram_counts(data: torch.Tensor, vocab_size: int) -> torch.Tensor:
@@ -70,7 +70,7 @@ def test_gpt_ver_1_learns_the_counted_bigram_distribution(shakespeare, course_co
     config = course_config.replace(
         batch_size=512, max_iters=1000, eval_interval=1000, eval_iters=5, learning_rate=0.03
     )
-    history = train(model, train_data, val_data, config.replace(seed=seed))
+    history = train_model(model, train_data, val_data, config.replace(seed=seed))
     kl_after = kl_from_counted(model)
     model_probs = F.softmax(model.token_embedding_table.weight.detach(), dim=-1)
     max_abs_diff = (model_probs - counted)[frequent].abs().max()

@@ -12,7 +12,7 @@ import torch
 
 from learngpt import CharTokenizer, GPTVer2, HeadVer1
 from learngpt.data import split_data
-from learngpt.training import train
+from learngpt.training.loop import train_model
 
 
 def prefix_mean(x: torch.Tensor) -> torch.Tensor:
@@ -71,7 +71,7 @@ def test_gpt_ver_2_with_head_ver_1_learns(shakespeare, course_config, seed):
     )  # fmt: skip
     torch.manual_seed(seed)
     model = GPTVer2(HeadVer1(), V, config.block_size, config.embed_size)
-    history = train(model, train_data, val_data, config)
+    history = train_model(model, train_data, val_data, config)
     print(
         f"\nln(V)={math.log(V):.3f} "
         f"val loss {history.val_loss[0]:.3f} -> {history.final['val']:.3f}"

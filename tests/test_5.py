@@ -12,7 +12,7 @@ import torch
 
 from learngpt import CharTokenizer, GPTVer2, HeadVer3, HeadVer4
 from learngpt.data import split_data
-from learngpt.training import train
+from learngpt.training.loop import train_model
 
 
 @pytest.mark.parametrize("switch", ["debug", "test"])
@@ -121,7 +121,7 @@ def test_gpt_ver_2_with_head_ver_4_learns_and_beats_the_plain_average(
     for name, head in (("attention", lambda: HeadVer4(T, C, C)), ("average", HeadVer3)):
         torch.manual_seed(seed)
         model = GPTVer2(head(), V, T, C)
-        val_loss[name] = train(model, train_data, val_data, config).final["val"]
+        val_loss[name] = train_model(model, train_data, val_data, config).final["val"]
     print(f"\nln(V)={math.log(V):.3f}, val loss: {val_loss}")
     assert val_loss["attention"] < math.log(V) - 1.2
     assert val_loss["attention"] < val_loss["average"] - 0.15

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from learngpt.cli import main
+from learngpt.commands import main
 from learngpt.evidence.claims import QUESTIONS, claim_rows, read_summaries
 from learngpt.evidence.cost import (
     COURSE_SIZE,

@@ -284,7 +284,7 @@ def test_impossible_trainer_values_name_their_key(tmp_path, trained_run, flag, v
 
 
 def test_a_full_disk_outside_a_checkpoint_is_one_line_too(trained_run, tmp_path, monkeypatch):
-    from learngpt import trainer
+    from learngpt.training import run as trainer
 
     def disk_full(path, text):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))

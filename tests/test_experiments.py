@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from learngpt.cli import main
+from learngpt.commands import main
 from learngpt.experiments import (
     EXPERIMENTS,
     Experiment,
@@ -15,7 +15,7 @@ from learngpt.experiments import (
     experiment_data,
     run_experiment,
 )
-from learngpt.training import History
+from learngpt.training.loop import History
 
 TINY_CONFIG = """\
 batch_size: 4

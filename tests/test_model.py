@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from learngpt.errors import UserError
-from learngpt.model import GPT, GPTConfig, KVCache, apply_rotary, filter_logits, rotary_tables
+from learngpt.generate import filter_logits
+from learngpt.model import GPT, GPTConfig, KVCache, apply_rotary, rotary_tables
 
 SWITCHES = [
     {},

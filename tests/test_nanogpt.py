@@ -24,7 +24,7 @@ from learngpt.experiments import (
     one_cpu_thread,
     single_head,
 )
-from learngpt.training import train
+from learngpt.training.loop import train_model
 
 
 def expected_n_params(V: int, T: int, C: int, n_layers: int) -> int:
@@ -73,7 +73,7 @@ def test_nanogpt_learns(course_config, char_splits, char_tokenizer):
     torch.manual_seed(0)
     model = NanoGPT.from_config(config, char_tokenizer.vocab_size)
     with one_cpu_thread():  # tiny matrices: more threads only wait for each other
-        history = train(model, *char_splits, config)
+        history = train_model(model, *char_splits, config)
     first, last = history.val_loss[0], history.val_loss[-1]
     assert last < first - 0.8
 

@@ -15,10 +15,11 @@ import torch
 import yaml
 from trainer_helpers import TINY, run_cli, train_tiny, write_text
 
-from learngpt import checkpoint, training
+from learngpt import checkpoint
+from learngpt.training import loop as training
 from learngpt.config import TrainConfig
-from learngpt.rundir import build_model, load_run, load_tokenizer
-from learngpt.training import cosine_schedule
+from learngpt.runs import build_model, load_run, load_tokenizer
+from learngpt.training.loop import cosine_schedule
 
 
 def latest_weights(out) -> dict[str, torch.Tensor]:
@@ -42,7 +43,7 @@ def test_flags_win_over_the_config_file_which_wins_over_defaults(tmp_path):
 
 
 def test_every_config_key_is_a_flag():
-    from learngpt.cli import build_parser
+    from learngpt.commands import build_parser
 
     parser = build_parser()
     for key, default in TrainConfig().to_dict().items():
@@ -226,7 +227,7 @@ def test_model_config_comes_from_the_train_config_keys():
 
 def test_bf16_falls_back_to_float32_on_a_cpu_without_bfloat16_kernels(tmp_path, monkeypatch):
     # On an AVX2 laptop bfloat16 matmuls are emulated and slower than float32: train in float32.
-    from learngpt import trainer
+    from learngpt.training import run as trainer
 
     monkeypatch.setattr(trainer, "cpu_has_fast_bf16", lambda: False)
     data = write_text(tmp_path / "text.txt")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from learngpt import cli
+from learngpt import commands as cli
 
 ROOT = Path(__file__).resolve().parent.parent
 

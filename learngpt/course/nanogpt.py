@@ -8,7 +8,7 @@ from __future__ import annotations
 from torch import nn
 
 from learngpt.config import CourseConfig
-from learngpt.course.step7_multi_head import GPTVer4, MultiHeadVer2
+from learngpt.course.step07_multi_head import GPTVer4, MultiHeadVer2
 from learngpt.course.step10_dropout import BlockVer4
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from learngpt.course.step9_layer_norm import BlockVer3
+from learngpt.course.step09_layer_norm import BlockVer3
 
 
 class BlockVer4(BlockVer3):

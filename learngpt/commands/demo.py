@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import argparse
 
-from learngpt.trainer import DEFAULT_DATA
-
 DEMO_OUT = "runs/demo"
 
 
 def add_command(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser("demo", help="train NanoGPT on Shakespeare for ~3 minutes, sample")
-    p.add_argument("--data", default=str(DEFAULT_DATA), help="text file (default Shakespeare)")
+    p.add_argument("--data", help="text file (default: the shipped Shakespeare)")
     p.add_argument("--out", default=DEMO_OUT, help="run directory (default %(default)s)")
     p.add_argument("--max-time", type=float, default=180.0, help="seconds of training")
     p.add_argument("--max-new-tokens", type=int, default=500)
@@ -22,10 +20,11 @@ def add_command(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from learngpt.cli import build_parser
+    from learngpt.commands import build_parser
 
     parser = build_parser()
-    train_argv = ["train", "--data", args.data, "--out", args.out, "--overwrite"]
+    train_argv = ["train", "--out", args.out, "--overwrite"]
+    train_argv += ["--data", args.data] if args.data else []
     # a time budget with an iteration budget out of reach: the schedule follows the clock
     train_argv += ["--max-time", str(args.max_time), "--max-iters", "1000000000"]
     train_args = parser.parse_args(train_argv)

@@ -1,8 +1,8 @@
 """The project's training loop: AdamW on random windows, with a periodic train/val loss estimate.
 
-Every course test, `learngpt experiment` and the command-line trainer train through `train()`.
+Every course test, `learngpt experiment` and the command-line trainer train through `train_model()`.
 Called with a model, the data and a config, it is the course's plain loop (constant learning
-rate, AdamW with torch's defaults). The command-line trainer (learngpt/trainer.py) passes the
+rate, AdamW with torch's defaults). The command-line trainer (learngpt/training/run.py) passes the
 rest through keyword arguments: its own optimizer, a learning-rate schedule, gradient clipping,
 a time budget, a start step and random generators to resume from, and hooks that show progress,
 save checkpoints and ask the loop to stop.
@@ -29,7 +29,7 @@ class History:
     steps: list[int] = field(default_factory=list)
     train_loss: list[float] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
-    step: int = 0  # optimizer steps done when train() returned
+    step: int = 0  # optimizer steps done when train_model() returned
     stopped: bool = False  # True if should_stop() ended the run before its budget
 
     def add(self, step: int, losses: dict[str, float]) -> None:
@@ -87,7 +87,7 @@ def cosine_schedule(config: TrainConfig) -> Callable[[int, float], float]:
     return lr_at
 
 
-def train(
+def train_model(
     model: nn.Module,
     train_data: torch.Tensor,
     val_data: torch.Tensor,

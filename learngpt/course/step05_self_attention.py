@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from learngpt.course.step4_softmax_average import HeadVer3
+from learngpt.course.step04_softmax_average import HeadVer3
 
 
 class HeadVer4(HeadVer3):

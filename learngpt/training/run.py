@@ -1,11 +1,8 @@
-"""`learngpt train`: train the NanoGPT of learngpt/model.py on a text file, resumably.
+"""A training run: text -> tokenizer -> model -> checkpoints in a run directory, resumably.
 
-    learngpt train [--config FILE] [--data FILE] [--out DIR] [--resume] [--<key> VALUE ...]
-
-The config is built in three layers: TrainConfig's defaults, then the --config file (default
-configs/shakespeare_char.yaml; with --resume, the run's own config), then any --<key> flags.
-The loop is learngpt/training.py's train(); this module only prepares the data, the model and
-the optimizer, and hooks in the progress bar, the log, the checkpoints and the stop signals.
+`train(config, out=...)` is what `learngpt train` calls (and what a script may call). It
+prepares the data, the model and the optimizer, runs the loop of learngpt/training/loop.py and
+hooks in the progress bar, the log, the checkpoints and the stop signals.
 
 Exact resume: a checkpoint holds the weights, the optimizer state and the states of the random
 generators (batches, estimates, dropout) after some step n. Resuming rebuilds everything from it
@@ -17,14 +14,13 @@ run spends only what is left of the budget (raise --max-time to train longer).
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import signal
 import sys
 import threading
 import time
-import typing
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,157 +28,84 @@ import torch
 from tqdm import tqdm
 
 from learngpt import checkpoint
-from learngpt.config import TrainConfig, field_types, load_config
-from learngpt.data import load_text
+from learngpt.config import TrainConfig, load_config
+from learngpt.data import encode, load_text, split_text
+from learngpt.device import cpu_has_fast_bf16, resolve_device
 from learngpt.errors import UserError
 from learngpt.fileio import atomic_write, atomic_write_text
-from learngpt.rundir import (
+from learngpt.resources import shakespeare_path
+from learngpt.runs import (
     LOG,
     PLOT,
     TOKENIZER,
     build_model,
     config_from_checkpoint,
-    cpu_has_fast_bf16,
-    encode,
     load_tokenizer,
     prepare_out_dir,
     read_run_info,
-    resolve_device,
     save_config,
     save_run_info,
     shape_keys,
-    split_text,
 )
 from learngpt.tokenizers import CharTokenizer, Tokenizer, UnknownCharactersError
-from learngpt.training import cosine_schedule, train
+from learngpt.training.loop import History, cosine_schedule, train_model
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CONFIG = ROOT / "configs" / "shakespeare_char.yaml"
-DEFAULT_DATA = ROOT / "data" / "input.txt"
 DEFAULT_OUT = Path("runs") / "shakespeare_char"
-INTERRUPTED = 130  # the exit status of a program stopped by Ctrl-C
-
-KEY_HELP = {
-    "batch_size": "sequences per step",
-    "block_size": "context length in tokens",
-    "max_iters": "number of optimizer steps",
-    "eval_iters": "batches per loss estimate",
-    "eval_interval": "steps between loss estimates (and checkpoints)",
-    "learning_rate": "peak learning rate",
-    "embed_size": "channels (C)",
-    "n_layers": "transformer blocks",
-    "n_heads": "attention heads (must divide embed_size)",
-    "dropout": "dropout rate in [0, 1)",
-    "train_ratio": "fraction of the text used for training",
-    "seed": "random seed (same seed, same run on CPU)",
-    "weight_decay": "AdamW weight decay (matrices only)",
-    "grad_clip": "clip the gradient norm to this (0: off)",
-    "warmup_iters": "linear warmup steps",
-    "min_lr_ratio": "final learning rate / peak",
-    "max_time": "time budget in seconds (0: none); the schedule follows it",
-    "tokenizer": "char or bpe",
-    "vocab_size": "BPE vocabulary size",
-    "device": "auto, cpu, cuda or cuda:N",
-    "compile": "torch.compile the model",
-    "threads": "CPU threads for torch (0: its default)",
-}
 
 
-# ----------------------------------------------------------------------------- command line
+@dataclass
+class RunResult:
+    """What a training run did: where, how far, and whether a stop signal ended it early."""
+
+    out: Path
+    history: History
+    interrupted: bool
+    best: dict[str, Any]  # the best checkpoint's manifest ({} if there is none)
+    finished_before: bool = False  # --resume found the run already at its budget
 
 
-def add_command(commands: argparse._SubParsersAction) -> None:
-    p = commands.add_parser(
-        "train",
-        help="train NanoGPT on a text file (resumable)",
-        description="Train NanoGPT on a text file. Every config key is also a flag.",
-    )
-    p.add_argument(
-        "--config", help=f"YAML config file (default {DEFAULT_CONFIG.relative_to(ROOT)})"
-    )
-    p.add_argument("--data", help=f"UTF-8 text file (default {DEFAULT_DATA.relative_to(ROOT)})")
-    p.add_argument("--out", default=str(DEFAULT_OUT), help="run directory (default %(default)s)")
-    p.add_argument("--resume", action="store_true", help="continue the run in --out")
-    p.add_argument(
-        "--overwrite", action="store_true", help="start afresh in --out, replacing its run"
-    )
-    add_config_flags(p, TrainConfig)
-    p.set_defaults(run=run)
+def train(
+    config: TrainConfig | None = None,
+    *,
+    out: str | Path = DEFAULT_OUT,
+    data: str | Path | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    config_file: str | Path | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> RunResult:
+    """Train NanoGPT into the run directory `out`; return what happened.
 
-
-def add_config_flags(parser: argparse.ArgumentParser, cls: type) -> None:
-    """One flag per config key, --key-with-hyphens; only the flags given land in the namespace."""
-    group = parser.add_argument_group("config keys (override the config file)")
-    for name, kind in field_types(cls).items():
-        flag = "--" + name.replace("_", "-")
-        text = KEY_HELP.get(name, f"config key {name}")
-        if kind is bool:
-            group.add_argument(
-                flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=text
-            )
-        else:
-            group.add_argument(
-                flag,
-                dest=name,
-                type=_parse_value(kind),
-                default=argparse.SUPPRESS,
-                metavar=name.upper(),
-                help=text,
-            )
-
-
-def _parse_value(kind: Any):
-    """The argparse `type` for a config field: int, float, str, or an Optional of one."""
-    kinds = typing.get_args(kind) or (kind,)
-    base = next(k for k in kinds if k is not type(None))
-    optional = type(None) in kinds
-
-    def parse(text: str):
-        if optional and text.lower() in ("none", "null"):
-            return None
-        try:
-            return base(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {base.__name__}, got {text!r}") from None
-
-    parse.__name__ = base.__name__
-    return parse
-
-
-def config_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    """The config keys given as flags."""
-    keys = field_types(TrainConfig)
-    return {k: v for k, v in vars(args).items() if k in keys}
-
-
-# ----------------------------------------------------------------------------- the run
-
-
-def run(args: argparse.Namespace) -> int:
-    if args.resume and args.overwrite:
+    The config is built in layers: `config` (default: TrainConfig's defaults, or on `resume` the
+    run's own config), then `config_file`, then `overrides`. `data` defaults to the text the run
+    started on (when resuming), else the shipped Shakespeare. Every problem is a UserError raised
+    before anything is written to `out`.
+    """
+    if resume and overwrite:
         raise UserError("--resume and --overwrite contradict each other; pass one of them")
-    out = prepare_out_dir(args.out)
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out} is a file, not a directory; choose a directory path")
     has_run = checkpoint.has_checkpoint(out)
-    if args.resume and not has_run:
+    if resume and not has_run:
         raise UserError(
             f"--resume: no checkpoint in {out} to resume from; drop --resume to start a new run"
         )
-    if has_run and not (args.resume or args.overwrite):
+    if has_run and not (resume or overwrite):
         step = checkpoint.read_manifest(out).get("step", "?")
         raise UserError(
             f"{out} already holds a run (checkpoint at step {step}); continue it with --resume, "
             "or start afresh with --overwrite or another --out"
         )
-    return train_run(out, args)
+    manifest = checkpoint.read_manifest(out) if resume else None
+    saved_state = checkpoint.read_state(out, manifest) if manifest else None
+    config = resolve_config(config, config_file, overrides or {}, out, saved_state)
+    data_path = resolve_data_path(data, out, resume)
+    return _train(out, config, data_path, manifest)
 
 
-def train_run(out: Path, args: argparse.Namespace) -> int:
-    resume = checkpoint.read_manifest(out) if args.resume else None
-    saved_state = checkpoint.read_state(out, resume) if resume else None
-    config = resolve_config(args, out, saved_state)
-
+def _train(out: Path, config: TrainConfig, data_path: Path, resume: dict | None) -> RunResult:
     # the text, split by characters, and the tokenizer
-    data_path = resolve_data_path(args, out, resume is not None)
     text = load_text(data_path)
     train_text, val_text = split_text(text, config.train_ratio)
     tokenizer = load_tokenizer(out) if resume else make_tokenizer(config, text, train_text)
@@ -213,29 +136,24 @@ def train_run(out: Path, args: argparse.Namespace) -> int:
         restore_rng_states(rngs, checkpoint.load_train_state(out, resume, optimizer))
         start_step, elapsed = int(resume["step"]), float(resume.get("elapsed_s", 0.0))
         if start_step >= config.max_iters or 0 < config.max_time <= elapsed:
-            print(
-                f"the run in {out} has already finished (step {start_step}, "
-                f"{elapsed:.0f} s); raise --max-iters or --max-time to train further"
-            )
-            return 0
+            history = History(step=start_step)
+            return RunResult(out, history, False, best_manifest(out), finished_before=True)
 
     # everything checked: only now write to the run directory
+    prepare_out_dir(out)
     if not resume:
         clear_run(out)
         tokenizer.save(out / TOKENIZER)
     save_config(out, config)
     save_run_info(out, data_path, text)
     records = [r for r in read_log(out) if r["step"] <= start_step] if resume else []
-    n_params = sum(p.numel() for p in model.parameters())
     print(
         f"{'resuming at step ' + str(start_step) if resume else 'training'}: "
-        f"{n_params / 1e6:.2f}M parameters on {device}, {len(train_data)} training tokens, "
-        f"run directory {out}",
+        f"{model.num_parameters() / 1e6:.2f}M parameters on {device}, "
+        f"{len(train_data)} training tokens, run directory {out}",
         file=sys.stderr,
     )
-    best = None
-    if resume and checkpoint.has_checkpoint(out, "best"):
-        best = checkpoint.read_manifest(out, "best").get("val_loss")
+    best = best_manifest(out).get("val_loss") if resume else None
     saved_step = start_step if resume else -1
     runner = Runner(out, config, model, optimizer, rngs, records, saved_step, elapsed, best)
     compiled = torch.compile(model) if config.compile else model
@@ -250,7 +168,7 @@ def train_run(out: Path, args: argparse.Namespace) -> int:
         ) as bar,
     ):
         runner.bar = bar
-        history = train(
+        history = train_model(
             compiled,
             train_data,
             val_data,
@@ -270,41 +188,42 @@ def train_run(out: Path, args: argparse.Namespace) -> int:
     runner.plot()
     if history.stopped:
         runner.save(history.step)
-        print(
-            f"interrupted at step {history.step}; saved a checkpoint in {out}. "
-            f"Resume with: learngpt train --out {out} --resume",
-            file=sys.stderr,
-        )
-        return INTERRUPTED
-    best = checkpoint.read_manifest(out, "best") if checkpoint.has_checkpoint(out, "best") else {}
-    print(
-        f"done at step {history.step}: val loss {history.val_loss[-1]:.4f} "
-        f"(best {best.get('val_loss', float('nan')):.4f} at step {best.get('step', '?')}). "
-        f"Sample with: learngpt sample --out {out}",
-        file=sys.stderr,
-    )
-    return 0
+    return RunResult(out, history, history.stopped, best_manifest(out))
 
 
-def resolve_config(args: argparse.Namespace, out: Path, saved_state: dict | None) -> TrainConfig:
-    """Defaults < the --config file (default: the shipped one; on --resume the run's) < flags."""
-    if args.config is not None or saved_state is None:
-        base = load_config(args.config or DEFAULT_CONFIG, TrainConfig)
-    else:
+def best_manifest(out: Path) -> dict[str, Any]:
+    return checkpoint.read_manifest(out, "best") if checkpoint.has_checkpoint(out, "best") else {}
+
+
+def resolve_config(
+    config: TrainConfig | None,
+    config_file: str | Path | None,
+    overrides: dict[str, Any],
+    out: Path,
+    saved_state: dict | None,
+) -> TrainConfig:
+    """The defaults (or the run's own config on --resume) < the config file < the overrides."""
+    if config_file is not None:
+        base = load_config(config_file, TrainConfig)
+    elif config is not None:
+        base = config
+    elif saved_state is not None:
         base = config_from_checkpoint(saved_state, out)
-    config = base.replace(**config_overrides(args))
+    else:
+        base = TrainConfig()
+    config = base.replace(**overrides)
     if saved_state is not None:
         check_same_shape(config_from_checkpoint(saved_state, out), config, out)
     return config
 
 
-def resolve_data_path(args: argparse.Namespace, out: Path, resuming: bool) -> Path:
-    """--data; else, on --resume, the text the run started on; else data/input.txt."""
-    if args.data:
-        return Path(args.data)
+def resolve_data_path(data: str | Path | None, out: Path, resuming: bool) -> Path:
+    """`data`; else, on resume, the text the run started on; else the shipped Shakespeare."""
+    if data:
+        return Path(data)
     if resuming and read_run_info(out).get("data"):
         return Path(read_run_info(out)["data"])
-    return DEFAULT_DATA
+    return shakespeare_path()
 
 
 def check_same_shape(saved: TrainConfig, config: TrainConfig, out: Path) -> None:

@@ -28,9 +28,10 @@ from learngpt.evidence.layer_norm import (
 )
 from learngpt.evidence.speed import TIMING_LARGE_SIZE, measure, plot_speed, profile_rows, speed_rows
 from learngpt.experiments import one_cpu_thread
+from learngpt.resources import course_config_path, shakespeare_path
 from learngpt.tokenizers import CharTokenizer
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+DEFAULT_OUT = Path("runs") / "answers"
 SPEED_FIGURE = "answer_speed.png"
 GRADIENT_FIGURE = "answer_grad_norm.png"
 
@@ -41,17 +42,18 @@ def add_command(commands: argparse._SubParsersAction) -> None:
         help="print the tables and draw the figures of the answers to the course's questions",
         description=__doc__.splitlines()[0],
     )
-    p.add_argument("--out", default=str(ROOT / "docs" / "img"), help="folder for the PNGs")
+    p.add_argument(
+        "--out", default=str(DEFAULT_OUT), help="folder for the PNGs (default %(default)s)"
+    )
     p.add_argument(
         "--quick",
         action="store_true",
         help="time the course's size only, in fewer, shorter rounds (noisier)",
     )
-    p.add_argument("--data", default=str(ROOT / "data" / "input.txt"), help="a UTF-8 text file")
+    p.add_argument("--data", help="a UTF-8 text file (default: the shipped Shakespeare)")
     p.add_argument(
         "--experiments",
-        default=str(ROOT / "docs" / "experiments.md"),
-        help="the page `learngpt experiment all --markdown` wrote",
+        help="the page `learngpt experiment all --markdown` wrote (default: none, left out)",
     )
     p.add_argument(
         "--no-experiments", action="store_true", help="leave out the training experiments"
@@ -69,7 +71,9 @@ def section(title: str, rows: list[list[str]], note: str = "") -> None:
 def run(args: argparse.Namespace) -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    summaries = None if args.no_experiments else read_summaries(Path(args.experiments))
+    summaries = None
+    if args.experiments and not args.no_experiments:
+        summaries = read_summaries(Path(args.experiments))
 
     section("7a: parameters and forward-pass matmul FLOPs", cost_rows())
     if summaries is not None:
@@ -91,9 +95,9 @@ def run(args: argparse.Namespace) -> None:
 
     section("9a: per-position statistics before and after LayerNorm", layer_norm_rows())
 
-    text = load_text(args.data)
+    text = load_text(args.data or shakespeare_path())
     tokenizer = CharTokenizer.from_text(text)
-    train_ratio = load_config(ROOT / "configs" / "course.yaml").train_ratio
+    train_ratio = load_config(course_config_path()).train_ratio
     train_data, _ = encode_splits(text, tokenizer, train_ratio)
     profiles = gradient_profiles(train_data, tokenizer.vocab_size, DEPTH)
     section(f"9b: gradient norm per block, {DEPTH} blocks deep", gradient_rows(profiles))

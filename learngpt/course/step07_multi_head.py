@@ -15,10 +15,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from learngpt.course.step4_softmax_average import HeadVer3
-from learngpt.course.step5_self_attention import HeadVer4
-from learngpt.course.step6_positional_encoding import GPTVer3
-from learngpt.course.step9_layer_norm import LayerNorm
+from learngpt.course.step04_softmax_average import HeadVer3
+from learngpt.course.step05_self_attention import HeadVer4
+from learngpt.course.step06_positional_encoding import GPTVer3
+from learngpt.course.step09_layer_norm import LayerNorm
 
 
 class MultiHeadVer1(nn.Module):

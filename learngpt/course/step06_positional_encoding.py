@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from learngpt.course.step2_loop_average import GPTVer2
+from learngpt.course.step02_loop_average import GPTVer2
 
 
 class GPTVer3(GPTVer2):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from learngpt.course.step8_feed_forward import BlockVer2
+from learngpt.course.step08_feed_forward import BlockVer2
 
 
 class LayerNorm(nn.Module):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from learngpt.course.step1_bigram import GPTVer1
+from learngpt.course.step01_bigram import GPTVer1
 
 
 class HeadVer1(nn.Module):

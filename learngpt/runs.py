@@ -1,4 +1,4 @@
-"""A run directory (`--out`): what `learngpt train` writes and `sample` and `eval` read back.
+"""A run directory (`--out`): what `learngpt train` writes and `sample`, `eval` and `serve` read.
 
 config.yaml       the config the run trains with (every key)
 tokenizer.json    the tokenizer (char: built from the whole text; bpe: trained on train text)
@@ -23,6 +23,7 @@ import yaml
 
 from learngpt import checkpoint
 from learngpt.config import ConfigError, TrainConfig, config_from_dict
+from learngpt.device import resolve_device
 from learngpt.errors import UserError
 from learngpt.fileio import atomic_write_text
 from learngpt.model import GPT, GPTConfig
@@ -62,19 +63,6 @@ def existing_run_dir(path: str | Path) -> Path:
     return path
 
 
-def split_text(text: str, train_ratio: float) -> tuple[str, str]:
-    """The first `train_ratio` of the characters for training, the rest for validation.
-
-    Splitting the text (not the tokens) lets a BPE tokenizer learn from the training text only.
-    """
-    n = int(train_ratio * len(text))
-    return text[:n], text[n:]
-
-
-def encode(tokenizer: Tokenizer, text: str) -> torch.Tensor:
-    return torch.tensor(tokenizer.encode(text), dtype=torch.long)
-
-
 def model_config(config: TrainConfig, vocab_size: int) -> GPTConfig:
     """GPTConfig from the TrainConfig keys of the same names; vocab_size from the tokenizer."""
     names = {f.name for f in dataclasses.fields(GPTConfig)} - {"vocab_size"}
@@ -97,25 +85,6 @@ def shape_keys(config: TrainConfig) -> list[str]:
     """The config keys that decide the weights' shape (or meaning: tie_weights, rotary, ...)."""
     keys = [f.name for f in dataclasses.fields(GPTConfig) if f.name not in NOT_SHAPE_KEYS]
     return [*keys, "tokenizer", *(["vocab_size"] if config.tokenizer == "bpe" else [])]
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise UserError(f"--device {name}: no CUDA GPU is available; use --device cpu")
-    return torch.device(name)
-
-
-def cpu_has_fast_bf16() -> bool:
-    """Whether oneDNN has bfloat16 kernels for this CPU (AVX-512 or Arm BF16).
-
-    Without them (most laptops' AVX2 CPUs) bfloat16 matmuls are emulated, slower than float32.
-    """
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):  # a private probe: if it is gone, play safe
-        return False
 
 
 def save_config(run_dir: Path, config: TrainConfig) -> None:

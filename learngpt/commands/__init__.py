@@ -7,31 +7,23 @@ and exits with 1; Ctrl-C exits with 130. `--debug` shows the traceback instead.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import errno
 import os
 import sys
 from collections.abc import Sequence
 
+from learngpt.commands.arguments import ArgumentParser
 from learngpt.errors import UserError
 
 
-class ArgumentParser(argparse.ArgumentParser):
-    """argparse, but a bad command line is a UserError (one line, no usage dump)."""
-
-    def error(self, message: str):  # type: ignore[override]
-        raise UserError(f"{message}; see '{self.prog} --help'")
-
-
 def build_parser() -> ArgumentParser:
-    from learngpt import bpe_explore, demo, evaluate, experiments, sample, trainer
-    from learngpt.evidence import command as answers
+    from learngpt.commands import answers, bpe_explore, demo, eval, experiment, sample, train
 
     parser = ArgumentParser(prog="learngpt", description=__doc__.splitlines()[0])
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
-    for module in (demo, bpe_explore, trainer, sample, evaluate, answers, experiments):
+    for module in (demo, train, sample, eval, experiment, answers, bpe_explore):
         module.add_command(commands)
     return parser
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
 
 import torch
 
+from learngpt.commands.arguments import non_negative, positive
 from learngpt.errors import UserError
-from learngpt.rundir import load_run
-from learngpt.tokenizers import Tokenizer
+from learngpt.generate import encode_prompt, stream_text
+from learngpt.runs import load_run
 
 
 def add_command(commands: argparse._SubParsersAction) -> None:
@@ -43,77 +43,6 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     p.set_defaults(run=run)
-
-
-def non_negative(kind):
-    def parse(text: str):
-        value = _number(kind, text)
-        if not value >= 0:
-            raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-        return value
-
-    parse.__name__ = kind.__name__
-    return parse
-
-
-def positive(kind):
-    def parse(text: str):
-        value = _number(kind, text)
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"must be a positive {kind.__name__}, got {text}")
-        return value
-
-    parse.__name__ = kind.__name__
-    return parse
-
-
-def _number(kind, text: str):
-    try:
-        return kind(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected {kind.__name__}, got {text!r}") from None
-
-
-def unknown_chars(tokenizer: Tokenizer, text: str) -> list[str]:
-    """Characters of `text` the tokenizer cannot encode (a byte-level BPE knows them all)."""
-    return tokenizer.unknown_chars(text) if hasattr(tokenizer, "unknown_chars") else []
-
-
-def encode_prompt(tokenizer: Tokenizer, prompt: str, drop_unknown: bool) -> list[int]:
-    """The prompt's token ids; unknown characters are an error naming them, or dropped."""
-    unknown = unknown_chars(tokenizer, prompt)
-    if unknown and not drop_unknown:
-        shown = ", ".join(repr(c) for c in unknown)
-        raise UserError(
-            f"the prompt has characters the tokenizer does not know: {shown}; "
-            "remove them or pass --drop-unknown"
-        )
-    prompt = "".join(ch for ch in prompt if ch not in unknown)
-    if prompt:
-        return tokenizer.encode(prompt)
-    # no prompt: start from a new line if the vocabulary has one, else from token 0
-    return [0] if unknown_chars(tokenizer, "\n") else tokenizer.encode("\n")
-
-
-def stream_text(tokenizer: Tokenizer, prompt_ids: list[int], new_ids: Iterator[int]):
-    """Yield the text of each new token as soon as it is printable.
-
-    Decoding token by token is wrong for byte-level BPE, where one character may span two
-    tokens; so decode everything so far and yield what was added, holding back an incomplete
-    character (shown as U+FFFD) until the next token completes it.
-    """
-    ids = list(prompt_ids)
-    shown = len(tokenizer.decode(ids))
-    for token in new_ids:
-        ids.append(token)
-        text = tokenizer.decode(ids)
-        end = len(text.rstrip("\ufffd"))
-        if end > shown:
-            yield text[shown:end]
-            shown = end
-    text = tokenizer.decode(ids)
-    if len(text) > shown:
-        yield text[shown:]
 
 
 def run(args: argparse.Namespace) -> int:
