@@ -16,9 +16,9 @@ import yaml
 from trainer_helpers import TINY, run_cli, train_tiny, write_text
 
 from learngpt import checkpoint
-from learngpt.training import loop as training
 from learngpt.config import TrainConfig
 from learngpt.runs import build_model, load_run, load_tokenizer
+from learngpt.training import loop as training
 from learngpt.training.loop import cosine_schedule
 
 
