@@ -172,6 +172,9 @@ class TrainConfig(CourseConfig):
     beta1: float = key(0.9, "AdamW first-moment decay")
     beta2: float = key(0.99, "AdamW second-moment decay")
     grad_clip: float = key(1.0, "clip the gradient's global norm to this (0: off)")
+    grad_accum: int = key(
+        1, "micro-steps per step: each runs batch_size / (processes x grad_accum) rows"
+    )
     # the learning-rate schedule: linear warmup, then cosine decay to min_lr_ratio * learning_rate
     warmup_iters: int = key(50, "steps of linear warmup")
     min_lr_ratio: float = key(0.1, "final learning rate / peak")
@@ -190,6 +193,12 @@ class TrainConfig(CourseConfig):
         for key in ("beta1", "beta2"):
             _require(key, 0 <= getattr(self, key) < 1, "must be in [0, 1)")
         _require("grad_clip", self.grad_clip >= 0, "must be >= 0 (0 turns clipping off)")
+        _require("grad_accum", self.grad_accum > 0, "must be a positive integer")
+        _require(
+            "grad_accum",
+            self.batch_size % self.grad_accum == 0,
+            f"({self.grad_accum}) must divide batch_size ({self.batch_size})",
+        )
         _require("warmup_iters", self.warmup_iters >= 0, "must be >= 0")
         _require("min_lr_ratio", 0 <= self.min_lr_ratio <= 1, "must be in [0, 1]")
         _require("max_time", self.max_time >= 0, "must be >= 0 seconds (0: no time limit)")

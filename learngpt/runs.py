@@ -2,7 +2,7 @@
 
 config.yaml       the config the run trains with (every key)
 tokenizer.json    the tokenizer (char: built from the whole text; bpe: trained on train text)
-run.json          where the text came from (path, size, SHA-256)
+run.json          where the text came from (path, size, SHA-256), processes and rows per rank
 log.jsonl         one JSON object per evaluation
 loss.png          the loss curves
 latest.json, best.json, ckpt-*/   the checkpoints (learngpt/checkpoint.py)
@@ -98,11 +98,13 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def save_run_info(run_dir: Path, data_path: Path, text: str) -> None:
+def save_run_info(run_dir: Path, data_path: Path, text: str, **details: Any) -> None:
+    """run.json: the text's path, digest and size, and `details` (e.g. how many processes)."""
     info = {
         "data": str(Path(data_path).resolve()),
         "data_sha256": file_digest(data_path),
         "chars": len(text),
+        **details,
     }
     atomic_write_text(run_dir / RUN_INFO, json.dumps(info, indent=1))
 

@@ -93,6 +93,18 @@ def _config_value(kind: Any):
     return parse
 
 
+def config_flags(overrides: dict[str, Any]) -> list[str]:
+    """The flags that give these config keys these values (add_config_flags parses them back)."""
+    flags = []
+    for name, value in overrides.items():
+        flag = "--" + name.replace("_", "-")
+        if isinstance(value, bool):
+            flags.append(flag if value else "--no-" + flag[2:])
+        else:
+            flags += [flag, "none" if value is None else str(value)]
+    return flags
+
+
 def config_overrides(args: argparse.Namespace, cls: type) -> dict[str, Any]:
     """The config keys the user gave as flags."""
     keys = field_types(cls)

@@ -4,6 +4,12 @@
 
 The config is built in three layers: TrainConfig's defaults (with --resume, the run's own
 config), then the --config file, then any --<key> flags.
+
+Several processes (PyTorch DDP; batch_size stays the global batch):
+    learngpt train --nproc 2 ...                           on this machine
+    torchrun --nproc_per_node=2 -m learngpt train ...      the same, torchrun's way
+    torchrun --nnodes=2 --node_rank=R --nproc_per_node=G \
+        --rdzv_endpoint=HOST:29500 -m learngpt train ...   several machines (R = 0, 1)
 """
 
 from __future__ import annotations
@@ -12,9 +18,11 @@ import argparse
 import math
 import sys
 
-from learngpt.commands.arguments import add_config_flags, config_overrides
+from learngpt.commands.arguments import add_config_flags, config_flags, config_overrides, positive
 from learngpt.config import TrainConfig
-from learngpt.training.run import DEFAULT_OUT, RunResult, train
+from learngpt.errors import UserError
+from learngpt.training import distributed
+from learngpt.training.run import DEFAULT_OUT, RunResult, check_run, train
 
 INTERRUPTED = 130  # the exit status of a program stopped by Ctrl-C
 
@@ -32,25 +40,49 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--overwrite", action="store_true", help="start afresh in --out, replacing its run"
     )
+    p.add_argument(
+        "--nproc",
+        type=positive(int),
+        default=1,
+        help="train in N processes on this machine (DDP through torchrun; default 1)",
+    )
     add_config_flags(p, TrainConfig)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    result = train(
-        out=args.out,
-        data=args.data,
-        resume=args.resume,
-        overwrite=args.overwrite,
-        config_file=args.config,
-        overrides=config_overrides(args, TrainConfig),
-    )
-    return report(result)
+    run_args = {
+        "out": args.out,
+        "data": args.data,
+        "resume": args.resume,
+        "overwrite": args.overwrite,
+        "config_file": args.config,
+        "overrides": config_overrides(args, TrainConfig),
+    }
+    if args.nproc > 1:
+        return launch(args.nproc, run_args, args.debug)
+    return report(train(**run_args))
+
+
+def launch(nproc: int, run_args: dict, debug: bool) -> int:
+    """`learngpt train --nproc N`: check the run here, then start N training processes."""
+    if distributed.launched_world_size():
+        raise UserError("--nproc: torchrun already started this process; drop --nproc")
+    _, config, _, _ = check_run(None, **run_args)
+    distributed.check_batch_split(config.batch_size, nproc, config.grad_accum)
+    argv = [*(["--debug"] if debug else []), "train", "--out", str(run_args["out"])]
+    for flag, key in (("--data", "data"), ("--config", "config_file")):
+        if run_args[key]:
+            argv += [flag, str(run_args[key])]
+    argv += [flag for flag in ("--resume", "--overwrite") if run_args[flag[2:]]]
+    return distributed.launch(nproc, argv + config_flags(run_args["overrides"]))
 
 
 def report(result: RunResult) -> int:
-    """Say how the run ended and what to do next; the exit status."""
+    """Say how the run ended and what to do next (rank 0 only); the exit status."""
     out, history = result.out, result.history
+    if not result.is_main:
+        return INTERRUPTED if result.interrupted else 0
     if result.finished_before:
         print(
             f"the run in {out} has already finished (step {history.step}); "

@@ -20,6 +20,14 @@ from torch import nn
 
 from learngpt.config import CourseConfig, TrainConfig
 from learngpt.data import get_batch
+from learngpt.training.distributed import (
+    ONE_PROCESS,
+    World,
+    check_batch_split,
+    gradient_sync,
+    micro_batches,
+    without_ddp,
+)
 
 
 @dataclass
@@ -50,8 +58,14 @@ def estimate_loss(
     block_size: int,
     eval_iters: int,
     generator: torch.Generator | None = None,
+    world: World = ONE_PROCESS,
 ) -> dict[str, float]:
-    """Mean loss over `eval_iters` random batches of each split, in eval mode (no dropout)."""
+    """Mean loss over `eval_iters` random batches of each split, in eval mode (no dropout).
+
+    With several processes (`world`), each evaluates every W-th batch and the losses are summed
+    over the processes: each batch's loss comes from exactly one of them, so the mean is the
+    single-process number.
+    """
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
@@ -59,10 +73,11 @@ def estimate_loss(
     for name, data in splits.items():
         losses = torch.zeros(eval_iters)
         for k in range(eval_iters):
-            x, y = get_batch(data, batch_size, block_size, generator)
-            _, loss = model(x.to(device), y.to(device))
-            losses[k] = loss.item()
-        out[name] = losses.mean().item()
+            x, y = get_batch(data, batch_size, block_size, generator)  # keeps every rank in step
+            if k % world.size == world.rank:
+                _, loss = model(x.to(device), y.to(device))
+                losses[k] = loss.item()
+        out[name] = world.all_sum(losses).mean().item()
     model.train(was_training)
     return out
 
@@ -104,6 +119,8 @@ def train_model(
     on_step: Callable[[int, float, float], None] | None = None,
     on_eval: Callable[[dict], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    grad_accum: int = 1,
+    world: World = ONE_PROCESS,
 ) -> History:
     """Train `model` in place with AdamW for `config.max_iters` steps; return the loss history.
 
@@ -122,9 +139,15 @@ def train_model(
       on_step(step, loss, lr) after each step; on_eval(record) after each estimate, with
         record = {step, train_loss, val_loss, lr, elapsed_s, tokens_per_s}.
       should_stop() -> True ends the run before the next step (history.stopped is then True).
+      grad_accum: split each batch into this many micro-batches, one backward pass each, and
+        step once (same gradient, less memory).
+      world: this process's place among several training processes (training/distributed.py),
+        with `model` wrapped in DDP; batch_size stays the global batch. Every rank calls
+        train_model; they agree on when to stop and on the clock, so they step in lockstep.
     Everything the loop does between two steps depends only on the model, the optimizer and
     the generators, so saving those after step n and resuming from them continues exactly.
     """
+    check_batch_split(config.batch_size, world.size, grad_accum)
     device = next(model.parameters()).device
     if batch_rng is None:
         batch_rng = torch.Generator().manual_seed(config.seed)
@@ -143,7 +166,13 @@ def train_model(
 
     def evaluate(step: int, lr: float, steps_since: int) -> None:
         losses = estimate_loss(
-            model, splits, config.batch_size, config.block_size, config.eval_iters, eval_rng
+            without_ddp(model),
+            splits,
+            config.batch_size,
+            config.block_size,
+            config.eval_iters,
+            eval_rng,
+            world,
         )
         history.add(step, losses)
         if on_eval is not None:
@@ -165,18 +194,29 @@ def train_model(
         evaluate(0, lr, 0)
     step, steps_since = start_step, 0
     while step < config.max_iters:
-        if should_stop is not None and should_stop():
+        # every rank must take the same decisions: stop if any rank was asked to, and follow
+        # the slowest clock (the schedule may depend on the time)
+        stop, now = world.all_max(should_stop is not None and should_stop(), elapsed_s())
+        if stop:
             history.stopped = True
             break
         t0 = time.perf_counter()
         if lr_at is not None:
-            lr = lr_at(step, elapsed_s())
+            lr = lr_at(step, now)
             for group in optimizer.param_groups:
                 group["lr"] = lr
-        x, y = get_batch(train_data, config.batch_size, config.block_size, batch_rng)
-        _, loss = model(x.to(device), y.to(device))
+        x, y = get_batch(train_data, config.batch_size, config.block_size, batch_rng)  # (B, T)
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        batches = micro_batches(x, y, world, grad_accum)  # this rank's rows, (B/(W*K), T) each
+        micro_losses = []
+        for i, (xb, yb) in enumerate(batches):
+            # DDP all-reduces the gradients in the last micro-step's backward only
+            with gradient_sync(model, enabled=i == grad_accum - 1):
+                _, micro_loss = model(xb.to(device), yb.to(device))
+                if grad_accum > 1:
+                    micro_loss = micro_loss / grad_accum  # the K gradients add up to the mean's
+                micro_loss.backward()
+            micro_losses.append(micro_loss.detach())
         if grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
         optimizer.step()
@@ -185,8 +225,8 @@ def train_model(
         history.step = step
         train_seconds += time.perf_counter() - t0
         if on_step is not None:
-            on_step(step, loss.item(), lr)
-        out_of_time = max_time > 0 and elapsed_s() >= max_time
+            on_step(step, sum(micro_losses).item(), lr)  # this rank's rows' loss
+        out_of_time = max_time > 0 and world.all_max(elapsed_s())[0] >= max_time
         if step % config.eval_interval == 0 or step == config.max_iters or out_of_time:
             evaluate(step, lr, steps_since)
             train_seconds, steps_since = 0.0, 0

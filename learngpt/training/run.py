@@ -48,6 +48,8 @@ from learngpt.runs import (
     shape_keys,
 )
 from learngpt.tokenizers import CharTokenizer, Tokenizer, UnknownCharactersError
+from learngpt.training import distributed
+from learngpt.training.distributed import World
 from learngpt.training.loop import History, cosine_schedule, train_model
 
 DEFAULT_OUT = Path("runs") / "shakespeare_char"
@@ -62,6 +64,7 @@ class RunResult:
     interrupted: bool
     best: dict[str, Any]  # the best checkpoint's manifest ({} if there is none)
     finished_before: bool = False  # --resume found the run already at its budget
+    is_main: bool = True  # False on the training processes other than rank 0 (they say nothing)
 
 
 def train(
@@ -81,6 +84,27 @@ def train(
     started on (when resuming), else the shipped Shakespeare. Every problem is a UserError raised
     before anything is written to `out`.
     """
+    out, config, data_path, manifest = check_run(
+        config, out, data, resume, overwrite, config_file, overrides
+    )
+    distributed.check_batch_split(
+        config.batch_size, max(distributed.launched_world_size(), 1), config.grad_accum
+    )
+    with distributed.process_group(resolve_device(config.device)) as world:
+        return _train(out, config, data_path, manifest, world)
+
+
+def check_run(
+    config: TrainConfig | None,
+    out: str | Path,
+    data: str | Path | None,
+    resume: bool,
+    overwrite: bool,
+    config_file: str | Path | None,
+    overrides: dict[str, Any] | None,
+) -> tuple[Path, TrainConfig, Path, dict | None]:
+    """train()'s checks, writing nothing: the run directory, the config, the data file's path
+    and the manifest of the checkpoint to resume from (None for a new run)."""
     if resume and overwrite:
         raise UserError("--resume and --overwrite contradict each other; pass one of them")
     out = Path(out)
@@ -101,10 +125,12 @@ def train(
     saved_state = checkpoint.read_state(out, manifest) if manifest else None
     config = resolve_config(config, config_file, overrides or {}, out, saved_state)
     data_path = resolve_data_path(data, out, resume)
-    return _train(out, config, data_path, manifest)
+    return out, config, data_path, manifest
 
 
-def _train(out: Path, config: TrainConfig, data_path: Path, resume: dict | None) -> RunResult:
+def _train(
+    out: Path, config: TrainConfig, data_path: Path, resume: dict | None, world: World
+) -> RunResult:
     # the text, split by characters, and the tokenizer
     text = load_text(data_path)
     train_text, val_text = split_text(text, config.train_ratio)
@@ -115,14 +141,16 @@ def _train(out: Path, config: TrainConfig, data_path: Path, resume: dict | None)
     check_length(val_data, "validation", config, data_path)
 
     # the model and optimizer, fresh or from the latest checkpoint
-    device = resolve_device(config.device)
+    device = world.device
     if config.bf16 and device.type == "cpu" and not cpu_has_fast_bf16():
-        print("note: this CPU has no bfloat16 kernels; training in float32", file=sys.stderr)
+        if world.is_main:
+            print("note: this CPU has no bfloat16 kernels; training in float32", file=sys.stderr)
         config = config.replace(bf16=False)
     if config.threads:
         torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
     model = build_model(config, tokenizer.vocab_size).to(device)
+    distributed.seed_rank(world, config.seed)  # its own dropout masks on each rank
     optimizer = model.configure_optimizer(
         config.weight_decay, config.learning_rate, (config.beta1, config.beta2)
     )
@@ -133,43 +161,49 @@ def _train(out: Path, config: TrainConfig, data_path: Path, resume: dict | None)
     start_step, elapsed = 0, 0.0
     if resume:
         checkpoint.load_weights(out, resume, model)
-        restore_rng_states(rngs, checkpoint.load_train_state(out, resume, optimizer))
+        states = checkpoint.load_train_state(out, resume, optimizer)
+        restore_rng_states(rngs, states)
         start_step, elapsed = int(resume["step"]), float(resume.get("elapsed_s", 0.0))
+        distributed.restore_rank_state(world, states, config.seed, start_step)
         if start_step >= config.max_iters or 0 < config.max_time <= elapsed:
             history = History(step=start_step)
-            return RunResult(out, history, False, best_manifest(out), finished_before=True)
+            best = best_manifest(out)
+            return RunResult(out, history, False, best, True, is_main=world.is_main)
 
-    # everything checked: only now write to the run directory
-    prepare_out_dir(out)
-    if not resume:
-        clear_run(out)
-        tokenizer.save(out / TOKENIZER)
-    save_config(out, config)
-    save_run_info(out, data_path, text)
+    # everything checked (on every rank: none reads while rank 0 writes): only now write
+    world.barrier()
+    if world.is_main:
+        prepare_out_dir(out)
+        if not resume:
+            clear_run(out)
+            tokenizer.save(out / TOKENIZER)
+        save_config(out, config)
+        save_run_info(out, data_path, text, **distributed_info(config, world))
+        print(
+            f"{'resuming at step ' + str(start_step) if resume else 'training'}: "
+            f"{model.num_parameters() / 1e6:.2f}M parameters on {device}"
+            f"{f' x {world.size} processes' if world.joined else ''}, "
+            f"{len(train_data)} training tokens, run directory {out}",
+            file=sys.stderr,
+        )
     records = [r for r in read_log(out) if r["step"] <= start_step] if resume else []
-    print(
-        f"{'resuming at step ' + str(start_step) if resume else 'training'}: "
-        f"{model.num_parameters() / 1e6:.2f}M parameters on {device}, "
-        f"{len(train_data)} training tokens, run directory {out}",
-        file=sys.stderr,
-    )
     best = best_manifest(out).get("val_loss") if resume else None
     saved_step = start_step if resume else -1
-    runner = Runner(out, config, model, optimizer, rngs, records, saved_step, elapsed, best)
-    compiled = torch.compile(model) if config.compile else model
+    runner = Runner(out, config, model, optimizer, rngs, records, saved_step, elapsed, best, world)
+    trainee = world.wrap(torch.compile(model) if config.compile else model)
     with (
-        StopSignals() as stop,
+        StopSignals(second_interrupt_stops=not world.joined) as stop,
         tqdm(
             total=config.max_iters,
             initial=start_step,
             unit="step",
-            disable=None,
+            disable=None if world.is_main else True,
             dynamic_ncols=True,
         ) as bar,
     ):
         runner.bar = bar
         history = train_model(
-            compiled,
+            trainee,
             train_data,
             val_data,
             config,
@@ -184,11 +218,24 @@ def _train(out: Path, config: TrainConfig, data_path: Path, resume: dict | None)
             on_step=runner.on_step,
             on_eval=runner.on_eval,
             should_stop=stop.requested,
+            grad_accum=config.grad_accum,
+            world=world,
         )
-    runner.plot()
+    if world.is_main:
+        runner.plot()
     if history.stopped:
         runner.save(history.step)
-    return RunResult(out, history, history.stopped, best_manifest(out))
+    best = best_manifest(out) if world.is_main else {}
+    return RunResult(out, history, history.stopped, best, is_main=world.is_main)
+
+
+def distributed_info(config: TrainConfig, world: World) -> dict[str, int]:
+    """For run.json: how the global batch was split over processes and micro-steps."""
+    return {
+        "world_size": world.size,
+        "grad_accum": config.grad_accum,
+        "rows_per_rank": config.batch_size // (world.size * config.grad_accum),
+    }
 
 
 def best_manifest(out: Path) -> dict[str, Any]:
@@ -305,10 +352,12 @@ def read_log(out: Path) -> list[dict[str, Any]]:
 class StopSignals:
     """While active, SIGINT (Ctrl-C) and SIGTERM ask the loop to stop after the current step.
 
-    A second Ctrl-C stops at once (the previous checkpoint stays).
+    A second Ctrl-C stops at once (the previous checkpoint stays), except in a process that
+    torchrun started: torchrun forwards the signal, and ends a process that takes too long.
     """
 
-    def __init__(self):
+    def __init__(self, second_interrupt_stops: bool = True):
+        self.second_interrupt_stops = second_interrupt_stops
         self.signal: int | None = None
         self.previous: dict[int, Any] = {}
 
@@ -316,8 +365,10 @@ class StopSignals:
         return self.signal is not None
 
     def _handle(self, signum, frame) -> None:
-        if self.signal is not None and signum == signal.SIGINT:
-            raise KeyboardInterrupt
+        if self.signal is not None:
+            if signum == signal.SIGINT and self.second_interrupt_stops:
+                raise KeyboardInterrupt
+            return
         self.signal = signum
         tqdm.write("stopping after this step to save a checkpoint...", file=sys.stderr)
 
@@ -334,10 +385,15 @@ class StopSignals:
 
 
 class Runner:
-    """The train() hooks: progress bar, log.jsonl, loss plot and checkpoints."""
+    """The train() hooks: progress bar, log.jsonl, loss plot and checkpoints.
 
-    def __init__(self, out, config, model, optimizer, rngs, records, saved_step, elapsed, best):
-        self.out, self.config, self.model = out, config, model
+    Every training process has one (saving gathers their random states), rank 0's writes.
+    """
+
+    def __init__(
+        self, out, config, model, optimizer, rngs, records, saved_step, elapsed, best, world
+    ):
+        self.out, self.config, self.model, self.world = out, config, model, world
         self.optimizer, self.rngs, self.records = optimizer, rngs, records
         self.bar: tqdm | None = None
         self.saved_step = saved_step  # the step of the latest checkpoint on disk (-1: none)
@@ -358,19 +414,20 @@ class Runner:
             self.speed_mark = (now, step)
 
     def on_eval(self, record: dict[str, Any]) -> None:
-        self.records.append(record)
-        tqdm.write(
-            f"step {record['step']}: train loss {record['train_loss']:.4f}, "
-            f"val loss {record['val_loss']:.4f}, lr {record['lr']:.2e}, "
-            f"{record['tokens_per_s']:.0f} tokens/s"
-        )
-        lines = "".join(json.dumps(r) + "\n" for r in self.records)
-        atomic_write_text(self.out / LOG, lines)
+        if self.world.is_main:
+            self.records.append(record)
+            tqdm.write(
+                f"step {record['step']}: train loss {record['train_loss']:.4f}, "
+                f"val loss {record['val_loss']:.4f}, lr {record['lr']:.2e}, "
+                f"{record['tokens_per_s']:.0f} tokens/s"
+            )
+            lines = "".join(json.dumps(r) + "\n" for r in self.records)
+            atomic_write_text(self.out / LOG, lines)
         if record["step"] > 0:
             is_best = record["val_loss"] < self.best
             self.best = min(self.best, record["val_loss"])
             self.save(record["step"], record["val_loss"], best=is_best)
-        if time.perf_counter() - self.last_plot > 10:
+        if self.world.is_main and time.perf_counter() - self.last_plot > 10:
             self.plot()
 
     def save(self, step: int, val_loss: float | None = None, best: bool = False) -> None:
@@ -383,12 +440,16 @@ class Runner:
             "val_loss": val_loss,
             "config": self.config.to_dict(),
         }
+        states = rng_states(self.rngs) | distributed.gather_rank_states(self.world)
+        if not self.world.is_main:
+            self.saved_step = step
+            return
         try:
             checkpoint.save_checkpoint(
                 self.out,
                 self.model,
                 self.optimizer,
-                rng_states(self.rngs),
+                states,
                 info,
                 ("latest", "best") if best else ("latest",),
             )
