@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -148,3 +149,28 @@ def test_a_batch_that_does_not_split_over_the_processes_is_refused(tmp_path, mon
     # in one process, grad_accum must divide the batch
     assert_user_error(train_tiny(out, data, "--grad-accum", "3"), "grad_accum", "(3)")
     assert not out.exists()
+
+
+def test_a_process_that_dies_ends_the_others_at_once_and_the_checkpoint_stays(tmp_path):
+    data = write_text(tmp_path / "text.txt")
+    out = tmp_path / "run"
+    argv = [sys.executable, "-m", "learngpt", "train", "--data", data, "--out", out, *TINY]
+    argv += ["--max-iters", "100000", "--eval-interval", "2", "--nproc", "2", "--threads", "1"]
+    proc = subprocess.Popen(
+        [str(a) for a in argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV
+    )
+    try:
+        for step in (0, 2, 4):  # rank 0 prints an estimate, then saves: step 2 is on disk
+            assert proc.stdout.readline().startswith(f"step {step}:")
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        rank1 = [p for p in children if b"\0RANK=1\0" in Path(f"/proc/{p}/environ").read_bytes()]
+        os.kill(int(rank1[0]), signal.SIGKILL)  # a crash that no handler can soften
+        sent = time.monotonic()
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert time.monotonic() - sent < 20  # no process waits for the dead one
+    assert proc.returncode == 128 + signal.SIGKILL
+    assert "error: rank 0 lost the other training processes" in err
+    step = checkpoint.read_manifest(out)["step"]
+    assert load_run(out, "latest", device="cpu").manifest["step"] == step >= 2

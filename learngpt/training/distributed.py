@@ -125,6 +125,14 @@ def process_group(device: torch.device) -> Iterator[World]:
     dist.init_process_group("nccl" if device.type == "cuda" else "gloo", timeout=TIMEOUT)
     try:
         yield World(rank, size, local_rank, device, joined=True)
+    except RuntimeError as exc:
+        # a collective failed: another process died or froze; its own error says why
+        if not isinstance(exc, getattr(dist, "DistError", ())) and "gloo" not in str(exc):
+            raise
+        raise UserError(
+            f"rank {rank} lost the other training processes ({exc}); the latest checkpoint "
+            "is intact: fix what stopped them, then train again with --resume"
+        ) from exc
     finally:
         dist.destroy_process_group()
 
@@ -210,7 +218,8 @@ def launch(nproc: int, argv: list[str]) -> int:
         run(args)
         return 0
     except ChildFailedError as exc:
-        return exc.get_first_failure()[1].exitcode or 1
+        status = exc.get_first_failure()[1].exitcode
+        return 128 - status if status < 0 else status or 1  # killed by signal N: 128 + N
     except SignalException as exc:
         return 128 + int(exc.sigval)
     finally:

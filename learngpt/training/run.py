@@ -192,7 +192,7 @@ def _train(
     runner = Runner(out, config, model, optimizer, rngs, records, saved_step, elapsed, best, world)
     trainee = world.wrap(torch.compile(model) if config.compile else model)
     with (
-        StopSignals(second_interrupt_stops=not world.joined) as stop,
+        StopSignals(world) as stop,
         tqdm(
             total=config.max_iters,
             initial=start_step,
@@ -356,8 +356,8 @@ class StopSignals:
     torchrun started: torchrun forwards the signal, and ends a process that takes too long.
     """
 
-    def __init__(self, second_interrupt_stops: bool = True):
-        self.second_interrupt_stops = second_interrupt_stops
+    def __init__(self, world: World = distributed.ONE_PROCESS):
+        self.world = world
         self.signal: int | None = None
         self.previous: dict[int, Any] = {}
 
@@ -366,11 +366,12 @@ class StopSignals:
 
     def _handle(self, signum, frame) -> None:
         if self.signal is not None:
-            if signum == signal.SIGINT and self.second_interrupt_stops:
+            if signum == signal.SIGINT and not self.world.joined:
                 raise KeyboardInterrupt
             return
         self.signal = signum
-        tqdm.write("stopping after this step to save a checkpoint...", file=sys.stderr)
+        if self.world.is_main:
+            tqdm.write("stopping after this step to save a checkpoint...", file=sys.stderr)
 
     def __enter__(self) -> StopSignals:
         if threading.current_thread() is not threading.main_thread():
