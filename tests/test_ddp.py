@@ -145,6 +145,7 @@ def test_a_batch_that_does_not_split_over_the_processes_is_refused(tmp_path, mon
     monkeypatch.setenv("WORLD_SIZE", "2")
     result = train_tiny(out, data, "--grad-accum", "4")
     assert_user_error(result, "batch_size 4", "2 process(es) x 4 micro-step(s)", "multiple of 8")
+    assert_user_error(train_tiny(out, data, "--nproc", "2"), "torchrun already started")
     monkeypatch.delenv("WORLD_SIZE")
     # in one process, grad_accum must divide the batch
     assert_user_error(train_tiny(out, data, "--grad-accum", "3"), "grad_accum", "(3)")

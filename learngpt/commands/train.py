@@ -7,9 +7,9 @@ config), then the --config file, then any --<key> flags.
 
 Several processes (PyTorch DDP; batch_size stays the global batch):
     learngpt train --nproc 2 ...                           on this machine
-    torchrun --nproc_per_node=2 -m learngpt train ...      the same, torchrun's way
-    torchrun --nnodes=2 --node_rank=R --nproc_per_node=G \
-        --rdzv_endpoint=HOST:29500 -m learngpt train ...   several machines (R = 0, 1)
+    torchrun --standalone --nproc_per_node=2 -m learngpt train ...    the same, torchrun's way
+    torchrun --nnodes=2 --node_rank=R --nproc_per_node=G --master_addr=HOST --master_port=29500 \
+        -m learngpt train ...      on two machines: R = 0 on HOST, R = 1 on the other
 """
 
 from __future__ import annotations

@@ -213,7 +213,7 @@ def launch(nproc: int, argv: list[str]) -> int:
     signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
     handlers = {s: signal.getsignal(s) for s in signals}
     environ = dict(os.environ)
-    args = parse_args(["--standalone", f"--nproc-per-node={nproc}", "--module", "learngpt", *argv])
+    args = parse_args(["--standalone", f"--nproc_per_node={nproc}", "--module", "learngpt", *argv])
     try:
         run(args)
         return 0
