@@ -184,7 +184,7 @@ def gather_rank_states(world: World) -> dict[str, torch.Tensor]:
     return states
 
 
-def restore_rank_state(world: World, states: dict[str, torch.Tensor], seed: int, step: int):
+def restore_rank_state(world: World, states: dict[str, torch.Tensor], seed: int, step: int) -> None:
     """Rank r > 0 takes back its own dropout generator; a checkpoint saved with fewer processes
     has none for it, and the rank then starts a fresh stream of its own."""
     if not world.rank:
