@@ -98,11 +98,12 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def save_run_info(run_dir: Path, data_path: Path, text: str) -> None:
+def save_run_info(run_dir: Path, data_path: Path, text: str, init_from: Path | None = None) -> None:
     info = {
         "data": str(Path(data_path).resolve()),
         "data_sha256": file_digest(data_path),
         "chars": len(text),
+        **({"init_from": str(Path(init_from).resolve())} if init_from else {}),
     }
     atomic_write_text(run_dir / RUN_INFO, json.dumps(info, indent=1))
 
@@ -133,6 +134,7 @@ class LoadedRun:
     manifest: dict[str, Any]
     device: torch.device
     which: str  # the checkpoint loaded: "best" or "latest"
+    run_dir: Path
 
 
 def load_run(run_dir: str | Path, which: str = "best", device: str = "auto") -> LoadedRun:
@@ -147,4 +149,4 @@ def load_run(run_dir: str | Path, which: str = "best", device: str = "auto") -> 
     checkpoint.load_weights(run_dir, manifest, model)
     torch_device = resolve_device(device)
     model.to(torch_device).eval()
-    return LoadedRun(config, tokenizer, model, manifest, torch_device, which)
+    return LoadedRun(config, tokenizer, model, manifest, torch_device, which, run_dir)

@@ -1,6 +1,7 @@
 """`learngpt train`: train NanoGPT on a text file, resumably.
 
-    learngpt train [--config FILE] [--data FILE] [--out DIR] [--resume] [--<key> VALUE ...]
+    learngpt train [--config FILE] [--data FILE] [--out DIR] [--resume | --init-from RUN]
+                   [--<key> VALUE ...]
 
 The config is built in three layers: TrainConfig's defaults (with --resume, the run's own
 config), then the --config file, then any --<key> flags.
@@ -30,6 +31,11 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default=str(DEFAULT_OUT), help="run directory (default %(default)s)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
     p.add_argument(
+        "--init-from",
+        metavar="RUN",
+        help="fine-tune: start from this run's weights and tokenizer (its model shape keys)",
+    )
+    p.add_argument(
         "--overwrite", action="store_true", help="start afresh in --out, replacing its run"
     )
     add_config_flags(p, TrainConfig)
@@ -44,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         config_file=args.config,
         overrides=config_overrides(args, TrainConfig),
+        init_from=args.init_from,
     )
     return report(result)
 

@@ -370,7 +370,9 @@ def tokenizer_files(tokenizer: Tokenizer, block_size: int) -> tuple[dict[str, st
         },
     }
     tokenizer_config = {
-        "tokenizer_class": "GPT2Tokenizer",
+        # GPT2Tokenizer always splits by GPT-2's pattern; without one, the generic class runs
+        # tokenizer.json as written
+        "tokenizer_class": "GPT2Tokenizer" if use_regex else "PreTrainedTokenizerFast",
         "model_max_length": block_size,
         "add_prefix_space": False,
         **({"bos_token": end, "eos_token": end, "unk_token": end} if end else {}),
