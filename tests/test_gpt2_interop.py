@@ -8,12 +8,15 @@ exports a run it trained itself.
 
 from __future__ import annotations
 
+import json
 import pickle
 import shutil
 from pathlib import Path
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from safetensors.torch import load_file, save_file
 from trainer_helpers import TINY, run_cli
 
@@ -109,11 +112,26 @@ def test_from_gpt2_encodes_like_gpt2_tokenizer_fast(hf_dir, imported):
     ours = BPETokenizer.from_gpt2(hf_dir / "vocab.json", hf_dir / "merges.txt")
     saved = learngpt.load_run(imported, device="cpu").tokenizer  # the run's tokenizer.json
     text = shakespeare_path().read_text(encoding="utf-8")[:20_000] + MIXED
-    for chunk in (MIXED, text, " ", "\n\n", "<|endoftext|>", "a  b   c    "):
+    long_chunks = ["한국어" * 150, " " * 700 + "x", "ab" * 400]  # >= 256 bytes: merges replayed
+    for chunk in (MIXED, text, " ", "\n\n", "<|endoftext|>", "a  b   c    ", *long_chunks):
         expected = fast.encode(chunk)
         assert ours.encode(chunk) == expected, chunk[:40]
         assert saved.encode(chunk) == expected
         assert ours.decode(expected) == chunk
+
+
+@pytest.fixture(scope="module")
+def fast_and_ours(hf_dir):
+    vocab, merges = str(hf_dir / "vocab.json"), str(hf_dir / "merges.txt")
+    return transformers.GPT2TokenizerFast(vocab, merges), BPETokenizer.from_gpt2(vocab, merges)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([*"ab ZÉé'stlr\n\t\r 19½²한국😀’,.-_", "'s", "'ll", "  "])))
+def test_from_gpt2_encodes_any_text_like_gpt2_tokenizer_fast(fast_and_ours, pieces):
+    fast, ours = fast_and_ours
+    text = "".join(pieces)
+    assert ours.encode(text) == fast.encode(text)
 
 
 def test_export_of_an_import_loads_in_transformers(imported, hf_model, tmp_path):
@@ -154,7 +172,7 @@ def test_init_from_fine_tunes_an_imported_model(imported, tmp_path):
             "cpu", "--no-compile"]  # fmt: skip
     result = run_cli("train", "--init-from", imported, "--out", out, *tune)
     assert result.rc == 0, result.err
-    log = [learngpt.runs.json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
     assert log[-1]["val_loss"] < log[0]["val_loss"] - 0.3
     source, tuned = learngpt.load_run(imported), learngpt.load_run(out)
     assert tuned.config.activation == "gelu_tanh" and tuned.config.block_size == 32

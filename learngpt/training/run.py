@@ -109,6 +109,11 @@ def train(
             f"{out} already holds a run (checkpoint at step {step}); continue it with --resume, "
             "or start afresh with --overwrite or another --out"
         )
+    if resume and read_run_info(out).get("imported_from"):
+        raise UserError(
+            f"--resume: {out} was imported, not trained; fine-tune it into a new run with "
+            f"--init-from {out} --out NEW_RUN"
+        )
     manifest = checkpoint.read_manifest(out) if resume else None
     saved_state = checkpoint.read_state(out, manifest) if manifest else None
     init = load_run(init_from, which="best", device="cpu") if init_from else None
@@ -274,6 +279,8 @@ def check_same_shape(saved: TrainConfig, config: TrainConfig, flag: str = "--res
                 if flag == "--resume"
                 else f"the model keeps the shape of the run it starts from: drop {option}"
             )
+            if flag == "--init-from" and key == "block_size":
+                remedy = f"the context can only shrink: pass --block-size {old} or less"
             raise UserError(
                 f"{flag}: the config changes {key} from {old!r} to {new!r}, which changes the "
                 f"model's shape; {remedy}"
