@@ -95,6 +95,24 @@ def test_imported_model_computes_transformers_logits(imported, hf_model):
     torch.testing.assert_close(our_logits(run, idx), hf_logits(hf_model, idx), atol=1e-5, rtol=0)
 
 
+def test_import_of_an_old_style_pytorch_model_bin(hf_dir, hf_model, tmp_path):
+    """The Hub's older GPT-2 files: a pickled state dict without the "transformer." prefix, with
+    the causal-mask buffers and the tied head saved twice."""
+    old = tmp_path / "old"
+    shutil.copytree(hf_dir, old)
+    tensors = {
+        k.removeprefix("transformer."): v for k, v in load_file(old / "model.safetensors").items()
+    }
+    tensors["h.0.attn.bias"] = torch.ones(1, 1, 64, 64).tril()
+    tensors["lm_head.weight"] = tensors["wte.weight"]
+    (old / "model.safetensors").unlink()
+    torch.save(tensors, old / "pytorch_model.bin")
+    assert run_cli("import-hf", old, "--out", tmp_path / "run").rc == 0
+    run = learngpt.load_run(tmp_path / "run", device="cpu")
+    idx = torch.randint(0, 400, (1, 30), generator=torch.Generator().manual_seed(3))
+    torch.testing.assert_close(our_logits(run, idx), hf_logits(hf_model, idx), atol=1e-5, rtol=0)
+
+
 def test_imported_model_greedy_text_equals_transformers(imported, hf_model):
     run = learngpt.load_run(imported, device="cpu")
     prompt = run.tokenizer.encode("ROMEO: What say you")

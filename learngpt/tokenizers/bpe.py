@@ -213,18 +213,23 @@ class BPETokenizer(Tokenizer):
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BPETokenizer:
         pairs, pattern = data["merges"], data.get("pattern")
-        new_ids = data.get("merge_ids", range(256, 256 + len(pairs)))
-        byte_ids, special_tokens = data.get("byte_ids"), data.get("special_tokens", {})
         if not isinstance(pairs, list) or not all(
             isinstance(p, list) and len(p) == 2 and all(type(i) is int for i in p) for p in pairs
         ):
             raise ValueError("'merges' must be a list of [left, right] token id pairs")
         if pattern is not None and not isinstance(pattern, str):
             raise ValueError("'pattern' must be a string or null")
+        # GPT-2's vocabulary (from_gpt2) names its ids; a learned one numbers them in order
+        new_ids = data.get("merge_ids", list(range(256, 256 + len(pairs))))
+        byte_ids = data.get("byte_ids", list(range(256)))
+        special_tokens = data.get("special_tokens", {})
         if not (
-            all(type(i) is int for i in [*new_ids, *(byte_ids or []), *special_tokens.values()])
+            isinstance(new_ids, list)
+            and isinstance(byte_ids, list)
+            and isinstance(special_tokens, dict)
+            and all(type(i) is int for i in [*new_ids, *byte_ids, *special_tokens.values()])
             and len(new_ids) == len(pairs)
-            and (byte_ids is None or len(byte_ids) == 256)
+            and len(byte_ids) == 256
         ):
             raise ValueError("'merge_ids', 'byte_ids' or 'special_tokens' are malformed")
         merges = [((a, b), new_id) for (a, b), new_id in zip(pairs, new_ids, strict=True)]

@@ -269,22 +269,20 @@ def check_same_shape(saved: TrainConfig, config: TrainConfig, flag: str = "--res
     long or shorter): refuse a config that changes its shape."""
     for key in shape_keys(saved):
         old, new = getattr(saved, key), getattr(config, key)
-        if flag == "--init-from" and key == "block_size" and new <= old:
+        if old == new or (flag == "--init-from" and key == "block_size" and new < old):
             continue  # a shorter context uses the first rows of the position table
-        if old != new:
-            option = "--" + key.replace("_", "-")
-            remedy = (
-                f"resume with the run's own config (drop {option} / --config) or start a new "
-                "run with another --out"
-                if flag == "--resume"
-                else f"the model keeps the shape of the run it starts from: drop {option}"
-            )
-            if flag == "--init-from" and key == "block_size":
-                remedy = f"the context can only shrink: pass --block-size {old} or less"
-            raise UserError(
-                f"{flag}: the config changes {key} from {old!r} to {new!r}, which changes the "
-                f"model's shape; {remedy}"
-            )
+        option = "--" + key.replace("_", "-")
+        if flag == "--resume":
+            remedy = f"resume with the run's own config (drop {option} / --config) or start a new "
+            remedy += "run with another --out"
+        elif key == "block_size":
+            remedy = f"the context can only shrink: pass --block-size {old} or less"
+        else:
+            remedy = f"the new run keeps the shape of the run it starts from: drop {option}"
+        raise UserError(
+            f"{flag}: the config changes {key} from {old!r} to {new!r}, which changes the "
+            f"model's shape; {remedy}"
+        )
 
 
 def initial_weights(source: GPT, block_size: int) -> dict[str, torch.Tensor]:
@@ -308,7 +306,8 @@ def encode_split(tokenizer: Tokenizer, text: str, data_path: Path) -> torch.Tens
         return encode(tokenizer, text)
     except UnknownCharactersError as exc:
         raise UserError(
-            f"data file {data_path} has {exc}; resume with the run's own --data or start a new run"
+            f"data file {data_path} has {exc}; the tokenizer of the run this one continues "
+            "(--resume, --init-from) cannot encode them: use a text it knows or start a new run"
         ) from None
 
 
