@@ -159,6 +159,9 @@ def test_export_of_an_import_loads_in_transformers(imported, hf_model, tmp_path)
     fast = transformers.AutoTokenizer.from_pretrained(tmp_path / "hf")
     ours = learngpt.load_run(imported, device="cpu").tokenizer
     assert fast.encode(MIXED) == ours.encode(MIXED)
+    assert run_cli("import-hf", tmp_path / "hf", "--out", tmp_path / "again").rc == 0
+    again = learngpt.load_run(tmp_path / "again", device="cpu")  # through tokenizer.json
+    assert again.tokenizer.to_dict() == ours.to_dict()
 
 
 def test_learngpt_trained_run_exports_to_transformers(tmp_path):
@@ -173,6 +176,10 @@ def test_learngpt_trained_run_exports_to_transformers(tmp_path):
     torch.testing.assert_close(hf_logits(tmp_path / "hf", idx), our_logits(run, idx))
     fast = transformers.AutoTokenizer.from_pretrained(tmp_path / "hf")
     assert fast.encode(text) == run.tokenizer.encode(text)  # BPE over the whole text, no split
+    assert run_cli("import-hf", tmp_path / "hf", "--out", tmp_path / "again").rc == 0
+    again = learngpt.load_run(tmp_path / "again", device="cpu")
+    assert again.tokenizer.encode(text) == run.tokenizer.encode(text)
+    torch.testing.assert_close(our_logits(again, idx), our_logits(run, idx))
 
 
 def test_export_names_the_option_gpt2_lacks(tmp_path):

@@ -34,7 +34,7 @@ from learngpt.model import GPT, GPTConfig
 from learngpt.runs import RUN_INFO, TOKENIZER, build_model, load_run, save_config
 from learngpt.tokenizers import BPETokenizer, Tokenizer
 from learngpt.tokenizers.bpe import GPT2_PATTERN
-from learngpt.tokenizers.gpt2_files import gpt2_files_text, token_string
+from learngpt.tokenizers.gpt2_files import gpt2_files_text, read_json, token_string
 
 # learngpt's activation names and Hugging Face's (ACT2FN); gelu_new is GPT-2's
 ACTIVATIONS = {"relu": "relu", "gelu": "gelu", "gelu_tanh": "gelu_new"}
@@ -89,7 +89,7 @@ def import_gpt2(src: str | Path, out: str | Path) -> Path:
     if out.exists() and not (out.is_dir() and not any(out.iterdir())):
         raise UserError(f"--out {out} already exists; choose a new run directory")
     hf_config = read_json(src / "config.json")
-    tokenizer = BPETokenizer.from_gpt2(src / "vocab.json", src / "merges.txt")
+    tokenizer = read_tokenizer(src)
     config = train_config(hf_config, tokenizer.vocab_size, src)
     model = build_model(config, tokenizer.vocab_size)
     model.load_state_dict(our_weights(read_weights(src), model, src))
@@ -98,27 +98,18 @@ def import_gpt2(src: str | Path, out: str | Path) -> Path:
         save_config(tmp, config)
         info = {"imported_from": str(src.resolve()), "format": "Hugging Face GPT-2"}
         (tmp / RUN_INFO).write_text(json.dumps(info, indent=1), encoding="utf-8")
+        # a checkpoint at step 0, as if trained: load_run, sample and eval read it
         optimizer = model.configure_optimizer(config.weight_decay, config.learning_rate)
-        checkpoint.save_checkpoint(
-            tmp, model, optimizer, {}, {"step": 0, **checkpoint_info(config)}
-        )
+        info = {"step": 0, "config": config.to_dict()}
+        checkpoint.save_checkpoint(tmp, model, optimizer, {}, info)
     return out
 
 
-def checkpoint_info(config: TrainConfig) -> dict[str, Any]:
-    return {"config": config.to_dict()}
-
-
-def read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{path} is missing; a Hugging Face model directory has one") from None
-    except (OSError, ValueError) as exc:
-        raise UserError(f"cannot read {path} as JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise UserError(f"{path} must hold a JSON object")
-    return data
+def read_tokenizer(src: Path) -> BPETokenizer:
+    """tokenizer.json, which transformers prefers, else GPT-2's vocab.json and merges.txt."""
+    if (src / "tokenizer.json").is_file():
+        return BPETokenizer.from_tokenizer_json(src / "tokenizer.json")
+    return BPETokenizer.from_gpt2(src / "vocab.json", src / "merges.txt")
 
 
 def train_config(hf: dict[str, Any], vocab_size: int, src: Path) -> TrainConfig:

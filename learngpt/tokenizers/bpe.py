@@ -28,7 +28,7 @@ import regex
 
 from learngpt.errors import UserError
 from learngpt.tokenizers.base import Tokenizer
-from learngpt.tokenizers.gpt2_files import read_gpt2_files
+from learngpt.tokenizers.gpt2_files import GPT2Parts, read_gpt2_files, read_tokenizer_json
 
 Pair = tuple[int, int]
 
@@ -195,11 +195,23 @@ class BPETokenizer(Tokenizer):
     @classmethod
     def from_gpt2(cls, vocab_path: str | Path, merges_path: str | Path) -> BPETokenizer:
         """GPT-2's tokenizer from its vocab.json and merges.txt, with GPT-2's token ids."""
-        byte_ids, merges, special_tokens = read_gpt2_files(vocab_path, merges_path)
+        parts = read_gpt2_files(vocab_path, merges_path)
+        return cls._from_parts(parts, GPT2_PATTERN, f"{vocab_path} and {merges_path}")
+
+    @classmethod
+    def from_tokenizer_json(cls, path: str | Path) -> BPETokenizer:
+        """The same from a Hugging Face tokenizer.json (GPT-2's or one that export-hf wrote,
+        which may leave out GPT-2's pattern: then BPE runs over the whole text)."""
+        parts, split = read_tokenizer_json(path)
+        return cls._from_parts(parts, GPT2_PATTERN if split else None, str(path))
+
+    @classmethod
+    def _from_parts(cls, parts: GPT2Parts, pattern: str | None, source: str) -> BPETokenizer:
+        byte_ids, merges, special_tokens = parts
         try:
-            return cls(merges, GPT2_PATTERN, byte_ids=byte_ids, special_tokens=special_tokens)
+            return cls(merges, pattern, byte_ids=byte_ids, special_tokens=special_tokens)
         except ValueError as exc:
-            raise UserError(f"{vocab_path} and {merges_path} do not fit together ({exc})") from None
+            raise UserError(f"{source}: the vocabulary does not fit together ({exc})") from None
 
     def to_dict(self) -> dict[str, Any]:
         data = {"merges": [[a, b] for (a, b), _ in self.merges], "pattern": self.pattern}
