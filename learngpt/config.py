@@ -167,6 +167,11 @@ class TrainConfig(CourseConfig):
     rotary: bool = key(True, "rotary position embeddings instead of a learned table")
     rms_norm: bool = key(False, "RMSNorm instead of LayerNorm")
     bf16: bool = key(True, "forward passes in bfloat16 autocast (float32 if the CPU lacks it)")
+    activation: str = key("relu", "feed-forward non-linearity: relu, gelu or gelu_tanh (GPT-2's)")
+    ffwd_size: int | None = key(None, "feed-forward hidden width (none: 4 * embed_size)")
+    qkv_bias: bool = key(False, "biases on the query, key and value projection (GPT-2 has them)")
+    head_bias: bool = key(True, "with --bias, the output head has a bias too (GPT-2's has none)")
+    norm_eps: float = key(1e-5, "epsilon added to the variance in the norms")
     # the optimizer: AdamW, weight decay on matrices only
     weight_decay: float = key(0.1, "AdamW decoupled weight decay (matrices only)")
     beta1: float = key(0.9, "AdamW first-moment decay")
@@ -202,6 +207,13 @@ class TrainConfig(CourseConfig):
         _require("warmup_iters", self.warmup_iters >= 0, "must be >= 0")
         _require("min_lr_ratio", 0 <= self.min_lr_ratio <= 1, "must be in [0, 1]")
         _require("max_time", self.max_time >= 0, "must be >= 0 seconds (0: no time limit)")
+        _require(
+            "activation",
+            self.activation in ("relu", "gelu", "gelu_tanh"),
+            "must be 'relu', 'gelu' or 'gelu_tanh'",
+        )
+        _require("ffwd_size", self.ffwd_size is None or self.ffwd_size > 0, "must be > 0 or none")
+        _require("norm_eps", self.norm_eps > 0, "must be > 0")
         _require("tokenizer", self.tokenizer in ("char", "bpe"), "must be 'char' or 'bpe'")
         _require(
             "vocab_size", self.vocab_size >= 256, "must be >= 256 (the 256 bytes, then merges)"

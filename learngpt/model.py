@@ -17,6 +17,9 @@ position embeddings instead of the learned table), `rms_norm` (RMSNorm instead o
 `bf16` (in training mode the matrix products run in bfloat16, 1.3-1.9x faster on a CPU with
 AVX512-BF16; the weights, the loss and evaluation stay float32).
 
+GPT-2's choices, so that its weights load (learngpt/interop/gpt2.py): `activation` (GELU with
+the tanh approximation), `qkv_bias`, `head_bias` off, `ffwd_size`, `norm_eps`.
+
 References: karpathy/nanoGPT model.py; Su et al. 2021 (RoFormer) for rotary embeddings; Zhang &
 Sennrich 2019 for RMSNorm.
 """
@@ -47,22 +50,40 @@ class GPTConfig:
     rotary: bool = False  # rotary position embeddings instead of a learned position table
     rms_norm: bool = False  # RMSNorm (scale only) instead of LayerNorm
     bf16: bool = False  # training forward passes in bfloat16 autocast (weights stay float32)
+    # GPT-2's choices (learngpt/interop/gpt2.py), where they differ from the course's:
+    activation: str = "relu"  # the feed-forward's non-linearity: relu, gelu or gelu_tanh (GPT-2)
+    ffwd_size: int | None = None  # the feed-forward's hidden width (None: 4 * embed_size)
+    qkv_bias: bool = False  # biases on the query, key and value projection (GPT-2 has them)
+    head_bias: bool = True  # with `bias`, the head has one too (GPT-2's has none)
+    norm_eps: float = 1e-5  # added to the variance in every norm
+
+
+ACTIVATIONS = {
+    "relu": F.relu,
+    "gelu": F.gelu,
+    # GPT-2's "gelu_new": 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))
+    "gelu_tanh": lambda x: F.gelu(x, approximate="tanh"),
+}
 
 
 class Norm(nn.Module):
     """LayerNorm (mean and variance over channels, gain and bias), or RMSNorm (no centring)."""
 
-    def __init__(self, size: int, bias: bool, rms: bool):
+    def __init__(self, size: int, bias: bool, rms: bool, eps: float):
         super().__init__()
         self.rms = rms
         self.weight = nn.Parameter(torch.ones(size))
         self.bias = nn.Parameter(torch.zeros(size)) if bias and not rms else None
-        self.eps = 1e-5
+        self.eps = eps
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.rms:
             return F.rms_norm(x, self.weight.shape, self.weight, self.eps)
         return F.layer_norm(x, self.weight.shape, self.weight, self.bias, self.eps)
+
+
+def norm(config: GPTConfig) -> Norm:
+    return Norm(config.embed_size, config.bias, config.rms_norm, config.norm_eps)
 
 
 def rotary_tables(block_size: int, head_size: int, base: float = 10000.0) -> torch.Tensor:
@@ -91,8 +112,8 @@ class CausalSelfAttention(nn.Module):
     def __init__(self, config: GPTConfig):
         super().__init__()
         self.n_heads = config.n_heads
-        # query, key and value in one matmul; no bias, as in the course's MultiHeadVer2
-        self.qkv = nn.Linear(config.embed_size, 3 * config.embed_size, bias=False)
+        # query, key and value in one matmul; no bias (unless qkv_bias), as in MultiHeadVer2
+        self.qkv = nn.Linear(config.embed_size, 3 * config.embed_size, bias=config.qkv_bias)
         self.proj = nn.Linear(config.embed_size, config.embed_size, bias=config.bias)
 
     def forward(
@@ -133,15 +154,20 @@ class CausalSelfAttention(nn.Module):
 
 
 class FeedForward(nn.Module):
-    """max(0, x W1 + b1) W2 + b2, with a hidden layer 4 times wider than the embedding."""
+    """max(0, x W1 + b1) W2 + b2, with a hidden layer 4 times wider than the embedding.
+
+    (`activation` and `ffwd_size` change the max(0, .) and the width.)
+    """
 
     def __init__(self, config: GPTConfig):
         super().__init__()
-        self.fc = nn.Linear(config.embed_size, 4 * config.embed_size, bias=config.bias)
-        self.proj = nn.Linear(4 * config.embed_size, config.embed_size, bias=config.bias)
+        hidden = config.ffwd_size or 4 * config.embed_size
+        self.fc = nn.Linear(config.embed_size, hidden, bias=config.bias)
+        self.proj = nn.Linear(hidden, config.embed_size, bias=config.bias)
+        self.activation = ACTIVATIONS[config.activation]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.proj(F.relu(self.fc(x)))  # (B, T, C)
+        return self.proj(self.activation(self.fc(x)))  # (B, T, C)
 
 
 class Block(nn.Module):
@@ -149,9 +175,9 @@ class Block(nn.Module):
 
     def __init__(self, config: GPTConfig):
         super().__init__()
-        self.ln1 = Norm(config.embed_size, config.bias, config.rms_norm)
+        self.ln1 = norm(config)
         self.attn = CausalSelfAttention(config)
-        self.ln2 = Norm(config.embed_size, config.bias, config.rms_norm)
+        self.ln2 = norm(config)
         self.ffwd = FeedForward(config)
         self.dropout = nn.Dropout(config.dropout)
 
@@ -187,6 +213,8 @@ class GPT(nn.Module):
             )
         if config.rotary and (config.embed_size // config.n_heads) % 2:
             raise ValueError("rotary needs an even head size (embed_size // n_heads)")
+        if config.activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}")
         self.config = config
         C = config.embed_size
         self.token_embedding = nn.Embedding(config.vocab_size, C)
@@ -198,8 +226,8 @@ class GPT(nn.Module):
         else:
             self.position_embedding = nn.Embedding(config.block_size, C)
         self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layers))
-        self.ln_f = Norm(C, config.bias, config.rms_norm)
-        self.lm_head = nn.Linear(C, config.vocab_size, bias=config.bias)
+        self.ln_f = norm(config)
+        self.lm_head = nn.Linear(C, config.vocab_size, bias=config.bias and config.head_bias)
         if config.tie_weights:
             # One (V, C) matrix both reads tokens in and scores them out: fewer parameters, and
             # every token's row gets a gradient at every step, which helps a small model.

@@ -135,6 +135,7 @@ class LoadedRun:
     manifest: dict[str, Any]
     device: torch.device
     which: str  # the checkpoint loaded: "best" or "latest"
+    run_dir: Path
 
 
 def load_run(run_dir: str | Path, which: str = "best", device: str = "auto") -> LoadedRun:
@@ -149,4 +150,4 @@ def load_run(run_dir: str | Path, which: str = "best", device: str = "auto") -> 
     checkpoint.load_weights(run_dir, manifest, model)
     torch_device = resolve_device(device)
     model.to(torch_device).eval()
-    return LoadedRun(config, tokenizer, model, manifest, torch_device, which)
+    return LoadedRun(config, tokenizer, model, manifest, torch_device, which, run_dir)

@@ -181,3 +181,24 @@ def test_decode_of_out_of_range_ids_raises():
     for bad in ([-1], [260], [104, 10_000], [1.0]):
         with pytest.raises(ValueError):
             tokenizer.decode(bad)
+
+
+def test_learned_tokenizer_file_has_no_id_tables(shakespeare):
+    # only GPT-2's vocabulary (from_gpt2) needs merge_ids, byte_ids and special_tokens
+    assert set(BPETokenizer.train(shakespeare[:500], 270).to_dict()) == {"merges", "pattern"}
+
+
+@pytest.mark.parametrize(
+    "tables",
+    [
+        {"special_tokens": [256]},
+        {"byte_ids": list(range(255))},
+        {"merge_ids": [7], "merges": [[1, 2]]},
+        {"byte_ids": [0] * 256},
+    ],
+)
+def test_damaged_id_tables_are_a_user_error(tmp_path, tables):
+    path = tmp_path / "tokenizer.json"
+    path.write_text(json.dumps({"kind": "bpe", "merges": [], "pattern": None, **tables}))
+    with pytest.raises(UserError, match="damaged"):
+        Tokenizer.load(path)

@@ -1,6 +1,7 @@
 """`learngpt train`: train NanoGPT on a text file, resumably.
 
-    learngpt train [--config FILE] [--data FILE] [--out DIR] [--resume] [--<key> VALUE ...]
+    learngpt train [--config FILE] [--data FILE] [--out DIR] [--resume | --init-from RUN]
+                   [--<key> VALUE ...]
 
 The config is built in three layers: TrainConfig's defaults (with --resume, the run's own
 config), then the --config file, then any --<key> flags.
@@ -38,6 +39,11 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default=str(DEFAULT_OUT), help="run directory (default %(default)s)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
     p.add_argument(
+        "--init-from",
+        metavar="RUN",
+        help="fine-tune: start from this run's weights and tokenizer (its model shape keys)",
+    )
+    p.add_argument(
         "--overwrite", action="store_true", help="start afresh in --out, replacing its run"
     )
     p.add_argument(
@@ -58,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
         "overwrite": args.overwrite,
         "config_file": args.config,
         "overrides": config_overrides(args, TrainConfig),
+        "init_from": args.init_from,
     }
     if args.nproc > 1:
         return launch(args.nproc, run_args, args.debug)
@@ -68,10 +75,14 @@ def launch(nproc: int, run_args: dict, debug: bool) -> int:
     """`learngpt train --nproc N`: check the run here, then start N training processes."""
     if distributed.launched_world_size():
         raise UserError("--nproc: torchrun already started this process; drop --nproc")
-    _, config, _, _ = check_run(None, **run_args)
+    _, config, _, _, _ = check_run(None, **run_args)
     distributed.check_batch_split(config.batch_size, nproc, config.grad_accum)
     argv = [*(["--debug"] if debug else []), "train", "--out", str(run_args["out"])]
-    for flag, key in (("--data", "data"), ("--config", "config_file")):
+    for flag, key in (
+        ("--data", "data"),
+        ("--config", "config_file"),
+        ("--init-from", "init_from"),
+    ):
         if run_args[key]:
             argv += [flag, str(run_args[key])]
     argv += [flag for flag in ("--resume", "--overwrite") if run_args[flag[2:]]]

@@ -8,18 +8,27 @@ merges instead of recounting the whole text before every merge.
 
 Optionally the text is first cut into chunks by a regular expression, as GPT-2 does, so that a
 merge never joins the end of one word to the start of the next.
+
+`BPETokenizer.from_gpt2` loads GPT-2's own vocab.json and merges.txt. Its token ids are GPT-2's:
+the 256 byte tokens are not ids 0..255 in byte order, a merged token's id is whatever vocab.json
+says, and <|endoftext|> is a special token, written literally in the text.
 """
 
 from __future__ import annotations
 
+import functools
 import heapq
 import operator
 import re
 from collections import Counter, defaultdict
+from pathlib import Path
 from typing import Any
+
+import regex
 
 from learngpt.errors import UserError
 from learngpt.tokenizers.base import Tokenizer
+from learngpt.tokenizers.gpt2_files import GPT2Parts, read_gpt2_files, read_tokenizer_json
 
 Pair = tuple[int, int]
 
@@ -31,15 +40,24 @@ Pair = tuple[int, int]
 # "_" or [^\s\w]. Every character falls into one alternative, so the chunks always join back
 # into the whole text.
 GPT2_SPLIT_PATTERN = r"'s|'t|'re|'ve|'m|'ll|'d| ?[^\W\d_]+| ?\d+| ?(?:_|[^\s\w])+|\s+(?!\S)|\s+"
+# GPT-2's exact pattern, for its own vocabulary (from_gpt2); the `regex` package runs it
+GPT2_PATTERN = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"
 
 NO_TOKEN = -1  # marks a position whose token was merged into its left neighbour
+SHORT_CHUNK = 256  # tokens; see _encode_chunk
+
+
+@functools.lru_cache(maxsize=16)
+def compile_pattern(pattern: str) -> re.Pattern:
+    """Python's `re`, or the `regex` package (same API) for a pattern with \\p{...} classes."""
+    return regex.compile(pattern) if r"\p{" in pattern else re.compile(pattern)
 
 
 def split_text(text: str, pattern: str | None) -> list[str]:
     """The chunks that BPE works on: the whole text, or its pieces matched by `pattern`."""
     if pattern is None:
         return [text] if text else []
-    chunks = [match.group() for match in re.finditer(pattern, text)]
+    chunks = [match.group() for match in compile_pattern(pattern).finditer(text)]
     if "".join(chunks) != text:
         raise UserError(f"the split pattern {pattern!r} skips some characters of the text")
     return [chunk for chunk in chunks if chunk]
@@ -53,19 +71,44 @@ def text_bytes(text: str) -> bytes:
 class BPETokenizer(Tokenizer):
     kind = "bpe"
 
-    def __init__(self, merges: list[tuple[Pair, int]], pattern: str | None = None):
+    def __init__(
+        self,
+        merges: list[tuple[Pair, int]],
+        pattern: str | None = None,
+        *,
+        byte_ids: list[int] | None = None,
+        special_tokens: dict[str, int] | None = None,
+    ):
+        """merges: ((left, right), new id), first learned first. byte_ids[b]: the id of byte b's
+        token (default b). special_tokens: text -> id, found literally in the text (GPT-2's
+        <|endoftext|>). Together they must use each id from 0 to vocab_size - 1 once."""
         self.merges = [((int(a), int(b)), int(new_id)) for (a, b), new_id in merges]
         self.pattern = pattern
+        self.byte_ids = list(range(256)) if byte_ids is None else [int(i) for i in byte_ids]
+        self.special_tokens = dict(special_tokens or {})
         # vocab[i] = the bytes token i stands for; a merged token is its two parts joined.
-        self.vocab = [bytes([i]) for i in range(256)]
+        size = 256 + len(self.merges) + len(self.special_tokens)
+        vocab: list[bytes | None] = [None] * size
+        named = [*((i, bytes([b])) for b, i in enumerate(self.byte_ids))]
+        named += [(i, text.encode("utf-8")) for text, i in self.special_tokens.items()]
+        for i, data in named:
+            if not 0 <= i < size or vocab[i] is not None:
+                raise ValueError(f"token id {i} is outside 0..{size - 1} or given twice")
+            vocab[i] = data
         for (a, b), new_id in self.merges:
-            if new_id != len(self.vocab) or not (0 <= a < new_id and 0 <= b < new_id):
+            known = all(0 <= i < size and vocab[i] is not None for i in (a, b))
+            if not (known and 0 <= new_id < size and vocab[new_id] is None):
                 raise ValueError(f"merge ({a}, {b}) -> {new_id} is out of order")
-            self.vocab.append(self.vocab[a] + self.vocab[b])
+            vocab[new_id] = vocab[a] + vocab[b]
+        self.vocab: list[bytes] = vocab  # type: ignore[assignment]  (every id is filled now)
         # For encoding: a token sequence held as a str with one character per token id
         # (chr(id)). One merge is then `str.replace(chr(a) + chr(b), chr(new_id))`, which
         # replaces non-overlapping occurrences left to right, exactly like training's merge.
         self._replacements = [(chr(a) + chr(b), chr(new_id)) for (a, b), new_id in self.merges]
+        self._rank = {pair: rank for rank, (pair, _) in enumerate(self._replacements)}
+        self._byte_tokens = {b: chr(i) for b, i in enumerate(self.byte_ids)}  # for str.translate
+        specials = sorted(self.special_tokens, key=len, reverse=True)  # the longest match first
+        self._special_split = re.compile("(" + "|".join(map(re.escape, specials)) + ")")
 
     # ---- training ---------------------------------------------------------------------------
 
@@ -91,6 +134,16 @@ class BPETokenizer(Tokenizer):
         return len(self.vocab)
 
     def encode(self, text: str) -> list[int]:
+        if self.special_tokens:  # "a<|endoftext|>b" -> "a", "<|endoftext|>", "b"
+            pieces = self._special_split.split(text)  # odd positions: the special tokens
+            return [
+                i
+                for n, piece in enumerate(pieces)
+                for i in ([self.special_tokens[piece]] if n % 2 else self._encode_text(piece))
+            ]
+        return self._encode_text(text)
+
+    def _encode_text(self, text: str) -> list[int]:
         if self.pattern is None:
             return self._encode_chunk(text)
         ids: list[int] = []
@@ -102,9 +155,20 @@ class BPETokenizer(Tokenizer):
         return ids
 
     def _encode_chunk(self, text: str) -> list[int]:
-        tokens = text_bytes(text).decode("latin-1")  # one character per byte, chr(byte)
-        for pair, new_token in self._replacements:
-            tokens = tokens.replace(pair, new_token)
+        # one character per byte, chr(byte), then per token: chr(its id)
+        tokens = text_bytes(text).decode("latin-1").translate(self._byte_tokens)
+        if len(tokens) >= SHORT_CHUNK:
+            for pair, new_token in self._replacements:  # replay every merge, in learned order
+                tokens = tokens.replace(pair, new_token)
+        else:
+            # A word: apply only the merges it has, each time the adjacent pair learned first
+            # (minbpe's encode). Same result: a merge only makes pairs that were learned later.
+            while len(tokens) >= 2:
+                pairs = (tokens[i : i + 2] for i in range(len(tokens) - 1))
+                rank = min(self._rank.get(pair, len(self._rank)) for pair in pairs)
+                if rank == len(self._rank):
+                    break  # no pair left to merge
+                tokens = tokens.replace(*self._replacements[rank])
         return [ord(token) for token in tokens]
 
     def decode(self, ids: list[int]) -> str:
@@ -128,8 +192,35 @@ class BPETokenizer(Tokenizer):
 
     # ---- file form --------------------------------------------------------------------------
 
+    @classmethod
+    def from_gpt2(cls, vocab_path: str | Path, merges_path: str | Path) -> BPETokenizer:
+        """GPT-2's tokenizer from its vocab.json and merges.txt, with GPT-2's token ids."""
+        parts = read_gpt2_files(vocab_path, merges_path)
+        return cls._from_parts(parts, GPT2_PATTERN, f"{vocab_path} and {merges_path}")
+
+    @classmethod
+    def from_tokenizer_json(cls, path: str | Path) -> BPETokenizer:
+        """The same from a Hugging Face tokenizer.json (GPT-2's or one that export-hf wrote,
+        which may leave out GPT-2's pattern: then BPE runs over the whole text)."""
+        parts, split = read_tokenizer_json(path)
+        return cls._from_parts(parts, GPT2_PATTERN if split else None, str(path))
+
+    @classmethod
+    def _from_parts(cls, parts: GPT2Parts, pattern: str | None, source: str) -> BPETokenizer:
+        byte_ids, merges, special_tokens = parts
+        try:
+            return cls(merges, pattern, byte_ids=byte_ids, special_tokens=special_tokens)
+        except ValueError as exc:
+            raise UserError(f"{source}: the vocabulary does not fit together ({exc})") from None
+
     def to_dict(self) -> dict[str, Any]:
-        return {"merges": [[a, b] for (a, b), _ in self.merges], "pattern": self.pattern}
+        data = {"merges": [[a, b] for (a, b), _ in self.merges], "pattern": self.pattern}
+        # GPT-2's ids are not in learned order: then the file says which id is which
+        if self.byte_ids != list(range(256)) or self.special_tokens:
+            data["merge_ids"] = [new_id for _, new_id in self.merges]
+            data["byte_ids"] = self.byte_ids
+            data["special_tokens"] = self.special_tokens
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BPETokenizer:
@@ -140,7 +231,21 @@ class BPETokenizer(Tokenizer):
             raise ValueError("'merges' must be a list of [left, right] token id pairs")
         if pattern is not None and not isinstance(pattern, str):
             raise ValueError("'pattern' must be a string or null")
-        return cls([((a, b), 256 + i) for i, (a, b) in enumerate(pairs)], pattern)
+        # GPT-2's vocabulary (from_gpt2) names its ids; a learned one numbers them in order
+        new_ids = data.get("merge_ids", list(range(256, 256 + len(pairs))))
+        byte_ids = data.get("byte_ids", list(range(256)))
+        special_tokens = data.get("special_tokens", {})
+        if not (
+            isinstance(new_ids, list)
+            and isinstance(byte_ids, list)
+            and isinstance(special_tokens, dict)
+            and all(type(i) is int for i in [*new_ids, *byte_ids, *special_tokens.values()])
+            and len(new_ids) == len(pairs)
+            and len(byte_ids) == 256
+        ):
+            raise ValueError("'merge_ids', 'byte_ids' or 'special_tokens' are malformed")
+        merges = [((a, b), new_id) for (a, b), new_id in zip(pairs, new_ids, strict=True)]
+        return cls(merges, pattern, byte_ids=byte_ids, special_tokens=special_tokens)
 
 
 def _learn_merges(chunks: list[bytes], num_merges: int) -> list[tuple[Pair, int]]:

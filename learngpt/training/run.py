@@ -10,6 +10,9 @@ and the loop continues at step n as if it had never stopped: on CPU the final we
 same as an uninterrupted run's. With a time budget (max_time) the learning rate depends on the
 elapsed time, which no run repeats exactly; the checkpoint keeps the time spent, and a resumed
 run spends only what is left of the budget (raise --max-time to train longer).
+
+Fine-tuning (`init_from`): a new run starts from another run's weights and tokenizer (one that
+`learngpt import-hf` made from GPT-2, say) on a new text; the model's shape is that run's.
 """
 
 from __future__ import annotations
@@ -33,13 +36,16 @@ from learngpt.data import encode, load_text, split_text
 from learngpt.device import cpu_has_fast_bf16, resolve_device
 from learngpt.errors import UserError
 from learngpt.fileio import atomic_write, atomic_write_text
+from learngpt.model import GPT
 from learngpt.resources import shakespeare_path
 from learngpt.runs import (
     LOG,
     PLOT,
     TOKENIZER,
+    LoadedRun,
     build_model,
     config_from_checkpoint,
+    load_run,
     load_tokenizer,
     prepare_out_dir,
     read_run_info,
@@ -76,22 +82,24 @@ def train(
     overwrite: bool = False,
     config_file: str | Path | None = None,
     overrides: dict[str, Any] | None = None,
+    init_from: str | Path | None = None,
 ) -> RunResult:
     """Train NanoGPT into the run directory `out`; return what happened.
 
     The config is built in layers: `config` (default: TrainConfig's defaults, or on `resume` the
     run's own config), then `config_file`, then `overrides`. `data` defaults to the text the run
     started on (when resuming), else the shipped Shakespeare. Every problem is a UserError raised
-    before anything is written to `out`.
+    before anything is written to `out`. `init_from`: a run directory whose weights and tokenizer
+    the new run starts from (its shape keys override the config's).
     """
-    out, config, data_path, manifest = check_run(
-        config, out, data, resume, overwrite, config_file, overrides
+    out, config, data_path, manifest, init = check_run(
+        config, out, data, resume, overwrite, config_file, overrides, init_from
     )
     distributed.check_batch_split(
         config.batch_size, max(distributed.launched_world_size(), 1), config.grad_accum
     )
     with distributed.process_group(resolve_device(config.device)) as world:
-        return _train(out, config, data_path, manifest, world)
+        return _train(out, config, data_path, manifest, world, init)
 
 
 def check_run(
@@ -102,12 +110,18 @@ def check_run(
     overwrite: bool,
     config_file: str | Path | None,
     overrides: dict[str, Any] | None,
-) -> tuple[Path, TrainConfig, Path, dict | None]:
-    """train()'s checks, writing nothing: the run directory, the config, the data file's path
-    and the manifest of the checkpoint to resume from (None for a new run)."""
+    init_from: str | Path | None = None,
+) -> tuple[Path, TrainConfig, Path, dict | None, LoadedRun | None]:
+    """train()'s checks, writing nothing: the run directory, the config, the data file's path,
+    the manifest of the checkpoint to resume from (None for a new run) and the run to start
+    from (--init-from)."""
     if resume and overwrite:
         raise UserError("--resume and --overwrite contradict each other; pass one of them")
+    if resume and init_from:
+        raise UserError("--resume continues a run, --init-from starts a new one; pass one of them")
     out = Path(out)
+    if init_from and Path(init_from).resolve() == out.resolve():
+        raise UserError("--init-from and --out are the same run; write the new run elsewhere")
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out} is a file, not a directory; choose a directory path")
     has_run = checkpoint.has_checkpoint(out)
@@ -121,20 +135,34 @@ def check_run(
             f"{out} already holds a run (checkpoint at step {step}); continue it with --resume, "
             "or start afresh with --overwrite or another --out"
         )
+    if resume and read_run_info(out).get("imported_from"):
+        raise UserError(
+            f"--resume: {out} was imported, not trained; fine-tune it into a new run with "
+            f"--init-from {out} --out NEW_RUN"
+        )
     manifest = checkpoint.read_manifest(out) if resume else None
     saved_state = checkpoint.read_state(out, manifest) if manifest else None
-    config = resolve_config(config, config_file, overrides or {}, out, saved_state)
+    init = load_run(init_from, which="best", device="cpu") if init_from else None
+    config = resolve_config(config, config_file, overrides or {}, out, saved_state, init)
     data_path = resolve_data_path(data, out, resume)
-    return out, config, data_path, manifest
+    return out, config, data_path, manifest, init
 
 
 def _train(
-    out: Path, config: TrainConfig, data_path: Path, resume: dict | None, world: World
+    out: Path,
+    config: TrainConfig,
+    data_path: Path,
+    resume: dict | None,
+    world: World,
+    init: LoadedRun | None = None,
 ) -> RunResult:
     # the text, split by characters, and the tokenizer
     text = load_text(data_path)
     train_text, val_text = split_text(text, config.train_ratio)
-    tokenizer = load_tokenizer(out) if resume else make_tokenizer(config, text, train_text)
+    if resume:
+        tokenizer = load_tokenizer(out)
+    else:
+        tokenizer = init.tokenizer if init else make_tokenizer(config, text, train_text)
     train_data = encode_split(tokenizer, train_text, data_path)
     val_data = encode_split(tokenizer, val_text, data_path)
     check_length(train_data, "training", config, data_path)
@@ -149,7 +177,10 @@ def _train(
     if config.threads:
         torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
-    model = build_model(config, tokenizer.vocab_size).to(device)
+    model = build_model(config, tokenizer.vocab_size)
+    if init:
+        model.load_state_dict(initial_weights(init.model, config.block_size))
+    model.to(device)
     distributed.seed_rank(world, config.seed)  # its own dropout masks on each rank
     optimizer = model.configure_optimizer(
         config.weight_decay, config.learning_rate, (config.beta1, config.beta2)
@@ -178,7 +209,13 @@ def _train(
             clear_run(out)
             tokenizer.save(out / TOKENIZER)
         save_config(out, config)
-        save_run_info(out, data_path, text, **distributed_info(config, world))
+        save_run_info(
+            out,
+            data_path,
+            text,
+            **distributed_info(config, world),
+            **({"init_from": str(Path(init.run_dir).resolve())} if init else {}),
+        )
         print(
             f"{'resuming at step ' + str(start_step) if resume else 'training'}: "
             f"{model.num_parameters() / 1e6:.2f}M parameters on {device}"
@@ -248,8 +285,12 @@ def resolve_config(
     overrides: dict[str, Any],
     out: Path,
     saved_state: dict | None,
+    init: LoadedRun | None = None,
 ) -> TrainConfig:
-    """The defaults (or the run's own config on --resume) < the config file < the overrides."""
+    """The defaults (or the run's own config on --resume) < the config file < the overrides.
+
+    With `init` (--init-from), the model's shape keys are the source run's, over all of those.
+    """
     if config_file is not None:
         base = load_config(config_file, TrainConfig)
     elif config is not None:
@@ -258,9 +299,13 @@ def resolve_config(
         base = config_from_checkpoint(saved_state, out)
     else:
         base = TrainConfig()
+    if init is not None:
+        base = base.replace(**{key: getattr(init.config, key) for key in shape_keys(init.config)})
     config = base.replace(**overrides)
     if saved_state is not None:
-        check_same_shape(config_from_checkpoint(saved_state, out), config, out)
+        check_same_shape(config_from_checkpoint(saved_state, out), config)
+    if init is not None:
+        check_same_shape(init.config, config, "--init-from")
     return config
 
 
@@ -273,16 +318,33 @@ def resolve_data_path(data: str | Path | None, out: Path, resuming: bool) -> Pat
     return shakespeare_path()
 
 
-def check_same_shape(saved: TrainConfig, config: TrainConfig, out: Path) -> None:
-    """--resume must rebuild the same model: refuse a config that changes its shape."""
+def check_same_shape(saved: TrainConfig, config: TrainConfig, flag: str = "--resume") -> None:
+    """--resume must rebuild the same model, --init-from the source run's (with a context as
+    long or shorter): refuse a config that changes its shape."""
     for key in shape_keys(saved):
         old, new = getattr(saved, key), getattr(config, key)
-        if old != new:
-            raise UserError(
-                f"--resume: the config changes {key} from {old!r} to {new!r}, which changes the "
-                f"model's shape; resume with the run's own config (drop --{key.replace('_', '-')}"
-                f" / --config) or start a new run with another --out"
-            )
+        if old == new or (flag == "--init-from" and key == "block_size" and new < old):
+            continue  # a shorter context uses the first rows of the position table
+        option = "--" + key.replace("_", "-")
+        if flag == "--resume":
+            remedy = f"resume with the run's own config (drop {option} / --config) or start a new "
+            remedy += "run with another --out"
+        elif key == "block_size":
+            remedy = f"the context can only shrink: pass --block-size {old} or less"
+        else:
+            remedy = f"the new run keeps the shape of the run it starts from: drop {option}"
+        raise UserError(
+            f"{flag}: the config changes {key} from {old!r} to {new!r}, which changes the "
+            f"model's shape; {remedy}"
+        )
+
+
+def initial_weights(source: GPT, block_size: int) -> dict[str, torch.Tensor]:
+    """The source model's weights for a model with a context of block_size (<= the source's)."""
+    weights = source.state_dict()
+    if "position_embedding.weight" in weights:
+        weights["position_embedding.weight"] = weights["position_embedding.weight"][:block_size]
+    return weights
 
 
 def make_tokenizer(config: TrainConfig, text: str, train_text: str) -> Tokenizer:
@@ -298,7 +360,8 @@ def encode_split(tokenizer: Tokenizer, text: str, data_path: Path) -> torch.Tens
         return encode(tokenizer, text)
     except UnknownCharactersError as exc:
         raise UserError(
-            f"data file {data_path} has {exc}; resume with the run's own --data or start a new run"
+            f"data file {data_path} has {exc}; the tokenizer of the run this one continues "
+            "(--resume, --init-from) cannot encode them: use a text it knows or start a new run"
         ) from None
 
 
