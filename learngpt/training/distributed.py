@@ -121,6 +121,11 @@ def process_group(device: torch.device) -> Iterator[World]:
     if device.type == "cuda":
         if device.index is None:
             device = torch.device("cuda", local_rank)
+        if device.index >= torch.cuda.device_count():
+            raise UserError(
+                f"process {local_rank} on this machine needs {device} but there are only "
+                f"{torch.cuda.device_count()} GPU(s); start at most one process per GPU"
+            )
         torch.cuda.set_device(device)
     dist.init_process_group("nccl" if device.type == "cuda" else "gloo", timeout=TIMEOUT)
     try:
