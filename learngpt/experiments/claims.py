@@ -98,12 +98,12 @@ EXPERIMENTS = {
         Experiment(
             name="layer-norm",
             claim="LayerNorm helps when the network is deep",
-            baseline=stack_of(BlockVer2),
-            variant=stack_of(BlockVer3),
-            min_margin=0.1,
             # At the course's learning rate ten blocks of width 16 train as well without LayerNorm
             # (see the note); at the higher rate of the course's step 10 they fail without it.
             test_changes=dict(learning_rate=0.005, **SHORT_RUN),
+            baseline=stack_of(BlockVer2),
+            variant=stack_of(BlockVer3),
+            min_margin=0.1,
             note=(
                 "At the course's own set-up (learning rate 0.001, 5000 steps) LayerNorm made no "
                 "difference in our runs: `learngpt experiment layer-norm --setup course --seeds 0 "
