@@ -12,7 +12,7 @@ from pathlib import Path
 
 from learngpt.data import load_text
 from learngpt.errors import UserError
-from learngpt.fileio import atomic_write
+from learngpt.plots import pyplot, save_png
 from learngpt.tokenizers.word_bpe import COURSE_WORDS, WordBPEStep
 
 PRINT_EVERY = 10
@@ -42,17 +42,11 @@ def format_step(step: WordBPEStep) -> str:
 
 
 def save_plot(steps: list[WordBPEStep], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only, no window
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = pyplot().subplots(figsize=(6, 4))
     ax.plot([s.merge for s in steps], [len(s.vocab) for s in steps])
     ax.set_xlabel("merge")
     ax.set_ylabel("vocabulary size")
     ax.set_title("Word-level BPE: vocabulary size per merge")
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=100))
-    plt.close(fig)
+    save_png(fig, path, dpi=100)

@@ -140,6 +140,11 @@ def load_config(path: str | Path, cls: type[C] = CourseConfig) -> C:  # type: ig
         raise ConfigError(f"{path}: {exc}") from None
 
 
+def course_key(name: str, default: Any) -> Any:
+    """A CourseConfig key with another default; its help stays the course's."""
+    return key(default, CourseConfig.__dataclass_fields__[name].metadata["help"])
+
+
 @dataclass
 class TrainConfig(CourseConfig):
     """Everything `learngpt train` needs: the course's keys plus the trainer's.
@@ -149,18 +154,17 @@ class TrainConfig(CourseConfig):
     of learngpt.model.GPTConfig's fields, so the model config is built by matching names.
     """
 
-    # the course's keys, with the recipe's values
-    batch_size: int = key(24, "sequences per step")
-    block_size: int = key(64, "context length in tokens (T)")
-    max_iters: int = key(5000, "number of optimizer steps")
-    eval_iters: int = key(10, "random batches per split for each loss estimate")
-    eval_interval: int = key(1000, "steps between loss estimates (and checkpoints)")
-    learning_rate: float = key(8e-3, "peak learning rate")
-    embed_size: int = key(128, "channels (C); must be divisible by n_heads")
-    n_layers: int = key(2, "transformer blocks")
-    n_heads: int = key(4, "attention heads; head size = embed_size / n_heads")
+    # the course's keys, with the recipe's values (max_iters and train_ratio: the course's)
+    batch_size: int = course_key("batch_size", 24)
+    block_size: int = course_key("block_size", 64)
+    eval_iters: int = course_key("eval_iters", 10)
+    eval_interval: int = course_key("eval_interval", 1000)
+    learning_rate: float = course_key("learning_rate", 8e-3)
+    embed_size: int = course_key("embed_size", 128)
+    n_layers: int = course_key("n_layers", 2)
+    n_heads: int = course_key("n_heads", 4)
     dropout: float = key(0.0, "dropout after attention and feed-forward, in [0, 1)")
-    seed: int = key(1337, "random seed (same seed, same run on CPU)")
+    seed: int = course_key("seed", 1337)
     # the model (beside the course's embed_size, n_layers, n_heads, dropout, block_size)
     bias: bool = key(True, "biases in linear layers and norms")
     tie_weights: bool = key(True, "the output head shares the token embedding matrix")

@@ -12,10 +12,7 @@ from learngpt.experiments import (
     one_cpu_thread,
     run_experiment,
 )
-
-
-def n_params(module: torch.nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
+from learngpt.measure import count_parameters
 
 
 def test_head_ver_4_and_multi_head_ver_1_are_equally_expensive(course_config):
@@ -25,11 +22,11 @@ def test_head_ver_4_and_multi_head_ver_1_are_equally_expensive(course_config):
     x = torch.randn(B, T, C)
 
     # H heads of size C / H hold as many weights as one head of size C: 3 * C * C ...
-    assert n_params(multi.heads) == n_params(single) == 3 * C * C
+    assert count_parameters(multi.heads) == count_parameters(single) == 3 * C * C
     # ... and do as many multiply-adds: the projections, Q K^T and wei @ V all split over heads.
     assert sum(count_flops(head, x) for head in multi.heads) == count_flops(single, x)
     # The only extra cost is the (C, C) output projection that mixes the heads.
-    assert n_params(multi) == n_params(single) + C * C + C
+    assert count_parameters(multi) == count_parameters(single) + C * C + C
     assert count_flops(multi, x) == count_flops(single, x) + 2 * B * T * C * C
 
 

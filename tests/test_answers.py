@@ -3,7 +3,8 @@
 Every cheap table the answers quote is recomputed here through the same functions that
 `learngpt answers` prints it with, and compared with the table in both documents: when the code
 changes, the answers must be regenerated, or these tests fail. The timings are not compared (they
-depend on the machine); the training experiments are compared with docs/experiments.md.
+depend on the machine); the training experiments are compared with docs/experiments.json, the
+results file of the run that docs/experiments.md reports.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from learngpt.commands import main
-from learngpt.evidence.claims import QUESTIONS, claim_rows, read_summaries
 from learngpt.evidence.cost import (
     COURSE_SIZE,
     KINDS,
@@ -23,10 +23,10 @@ from learngpt.evidence.cost import (
     analytic_flops,
     build,
     cost_rows,
-    count_parameters,
     matmul_flops,
 )
 from learngpt.evidence.dropout import block_outputs, dropout_rows, dropout_stats
+from learngpt.evidence.experiments import QUESTIONS, claim_rows
 from learngpt.evidence.layer_norm import (
     STACKS,
     gradient_profile,
@@ -35,6 +35,8 @@ from learngpt.evidence.layer_norm import (
     normalisation_stats,
 )
 from learngpt.evidence.speed import build_pair, profile_forward, profile_rows
+from learngpt.experiments import ResultsFile, format_markdown
+from learngpt.measure import count_parameters
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "docs" / "answers.md", ROOT / "docs" / "answers_kor.md"]
@@ -182,14 +184,25 @@ def test_dropout_table_in_the_answers():
 
 
 # ----------------------------------------------------------------------------------------------
-# 7b, 8a, 8b, 9c, 10c: the experiments, as docs/experiments.md reports them
+# 7b, 8a, 8b, 9c, 10c: the experiments, as docs/experiments.json holds them
+
+EXPERIMENTS_JSON = ROOT / "docs" / "experiments.json"
 
 
-def test_experiment_tables_in_the_answers_match_the_experiments_page():
-    summaries = read_summaries(ROOT / "docs" / "experiments.md")
-    assert set(summaries) == set(QUESTIONS), "docs/experiments.md should hold all five"
-    for summary in summaries.values():
-        assert_table_in_docs(claim_rows(summary))
+def test_experiment_tables_in_the_answers_match_the_results_file():
+    saved = ResultsFile.read(EXPERIMENTS_JSON)
+    assert {r.experiment.name for r in saved.results} == set(QUESTIONS), "all five, please"
+    for result in saved.results:
+        assert len(result.seeds) == 5
+        assert_table_in_docs(claim_rows(result))
+
+
+def test_experiments_page_shows_the_results_file():
+    saved = ResultsFile.read(EXPERIMENTS_JSON)
+    page = (ROOT / "docs" / "experiments.md").read_text(encoding="utf-8")
+    assert saved.command in page
+    for result in saved.results:
+        assert format_markdown(result) in page
 
 
 # ----------------------------------------------------------------------------------------------
@@ -205,8 +218,8 @@ def test_answers_command_prints_the_tables_and_draws_the_figures(tmp_path, capsy
         assert (tmp_path / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_answers_command_without_the_experiments_page_is_a_user_error(tmp_path, capsys):
-    missing = tmp_path / "experiments.md"
+def test_answers_command_without_the_results_file_is_a_user_error(tmp_path, capsys):
+    missing = tmp_path / "experiments.json"
     assert main(["answers", "--quick", "--out", str(tmp_path), "--experiments", str(missing)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "learngpt experiment all" in err

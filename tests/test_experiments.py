@@ -6,13 +6,18 @@ import pytest
 import torch
 
 from learngpt.commands import main
+from learngpt.errors import UserError
 from learngpt.experiments import (
     EXPERIMENTS,
     Experiment,
     ExperimentResult,
+    Model,
+    ResultsFile,
     SeedResult,
     attention_only,
     experiment_data,
+    format_markdown,
+    format_table,
     run_experiment,
 )
 from learngpt.training.loop import History
@@ -51,7 +56,9 @@ def tiny(course_config):
 def test_both_models_of_a_seed_see_the_same_batches(course_config, char_splits, char_tokenizer):
     # Two copies of the same model: if they saw different data or started differently, their
     # losses would differ. Only then does a difference between two models mean something.
-    same = Experiment("same", "claim", "a", attention_only, "b", attention_only, min_margin=0.0)
+    same = Experiment(
+        "same", "claim", Model("a", attention_only), Model("b", attention_only), min_margin=0.0
+    )
     result = run_experiment(same, tiny(course_config), *char_splits, char_tokenizer.vocab_size)
     (seed,) = result.seeds
     assert seed.baseline == seed.variant
@@ -121,18 +128,47 @@ def test_command_prints_the_table_and_saves_a_plot(tiny_files, tmp_path, capsys)
     assert png.read_bytes().startswith(b"\x89PNG")
 
 
-def test_command_writes_the_markdown_page(tiny_files, tmp_path, capsys):
+def test_command_writes_the_results_and_the_markdown_page(tiny_files, tmp_path, capsys):
     data, config = tiny_files
-    page = tmp_path / "doc" / "experiments.md"
+    page, results = tmp_path / "doc" / "experiments.md", tmp_path / "doc" / "experiments.json"
     page.parent.mkdir()
     argv = ["experiment", "all", "--seeds", "3", "--setup", "test", "--max-iters", "2"]
-    assert main([*argv, "--data", str(data), "--config", str(config), "--markdown", str(page)]) == 0
+    argv += ["--data", str(data), "--config", str(config)]
+    assert main([*argv, "--json", str(results), "--markdown", str(page)]) == 0
+    printed = capsys.readouterr().out
+    saved = ResultsFile.read(results)
+    assert saved.command.startswith("learngpt experiment all --setup test --seeds 3 --max-iters 2")
+    assert [r.experiment.name for r in saved.results] == list(EXPERIMENTS)
     text = page.read_text(encoding="utf-8")
-    assert "learngpt experiment all --setup test --seeds 3 --max-iters 2 --markdown" in text
-    for name in EXPERIMENTS:
-        assert f"## {name}:" in text
+    assert saved.command in text
+    for result in saved.results:
+        # the file holds what was printed, and the page is drawn from the same numbers
+        assert format_table(result) in printed
+        assert format_markdown(result) in text
+        assert len(result.seeds[0].baseline.steps) >= 2  # the whole loss curve, not just the end
+        name = result.experiment.name
         assert f"(img/experiment_{name}.png)" in text
         assert (page.parent / "img" / f"experiment_{name}.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_results_file_round_trip(course_config):
+    seeds = [SeedResult(0, history(2.5, float("nan")), history(2.4, 2.3))]
+    result = ExperimentResult(EXPERIMENTS["ffn"], course_config.replace(max_iters=7), seeds)
+    again = ResultsFile.from_json(ResultsFile("cmd", [result]).to_json())
+    assert again.command == "cmd"
+    (loaded,) = again.results
+    assert loaded.experiment is EXPERIMENTS["ffn"] and loaded.config == result.config
+    assert loaded.seeds[0].variant == seeds[0].variant
+    assert math.isnan(loaded.seeds[0].baseline.final["val"])  # a diverged run stays diverged
+
+
+def test_reading_a_missing_or_foreign_results_file_is_a_user_error(tmp_path):
+    with pytest.raises(UserError, match="does not exist"):
+        ResultsFile.read(tmp_path / "none.json")
+    other = tmp_path / "other.json"
+    other.write_text('{"a": 1}', encoding="utf-8")
+    with pytest.raises(UserError, match="not a results file"):
+        ResultsFile.read(other)
 
 
 @pytest.mark.parametrize(
@@ -142,6 +178,7 @@ def test_command_writes_the_markdown_page(tiny_files, tmp_path, capsys):
         (["all", "--plot", "x.png"], "--plot takes one experiment"),
         (["ffn", "--max-iters", "0"], "--max-iters must be a positive integer"),
         (["ffn", "--data", "/no/such/file.txt"], "does not exist"),
+        (["ffn", "--json", "/no/such/folder/r.json"], "folder /no/such/folder does not exist"),
     ],
 )
 def test_command_user_errors(args, message, capsys):

@@ -24,6 +24,7 @@ from learngpt.experiments import (
     one_cpu_thread,
     single_head,
 )
+from learngpt.measure import count_parameters
 from learngpt.training.loop import train_model
 
 
@@ -48,8 +49,9 @@ def test_nanogpt_is_a_stack_of_step_10_blocks(course_config):
         assert block.head.n_heads == config.n_heads
         assert block.dropout.p == config.dropout
     assert isinstance(model.ln_f, LayerNorm)
-    n_params = sum(p.numel() for p in model.parameters())
-    assert n_params == expected_n_params(65, config.block_size, config.embed_size, config.n_layers)
+    assert count_parameters(model) == expected_n_params(
+        65, config.block_size, config.embed_size, config.n_layers
+    )
 
 
 def test_nanogpt_shapes_and_initial_loss():

@@ -1,8 +1,9 @@
 """`learngpt answers`: compute the evidence for docs/answers.md, print its tables, draw its figures.
 
 Every table the answers quote is printed here in markdown, under the question it answers; the
-figures are written as PNGs (default docs/img/answer_*.png). The training experiments are not
-rerun: their numbers are read from the page `learngpt experiment all --markdown` wrote.
+figures are written as PNGs (default runs/answers/answer_*.png). The training experiments are not
+rerun: their numbers are read from the JSON file `learngpt experiment all --json` wrote
+(docs/experiments.json).
 """
 
 from __future__ import annotations
@@ -15,10 +16,9 @@ import torch
 
 from learngpt.config import load_config
 from learngpt.data import encode_splits, load_text
-from learngpt.evidence import markdown_table
-from learngpt.evidence.claims import QUESTIONS, claim_rows, command_of, read_summaries
 from learngpt.evidence.cost import COURSE_SIZE, cost_rows
 from learngpt.evidence.dropout import dropout_rows
+from learngpt.evidence.experiments import QUESTIONS, claim_rows
 from learngpt.evidence.layer_norm import (
     DEPTH,
     gradient_profiles,
@@ -27,8 +27,10 @@ from learngpt.evidence.layer_norm import (
     plot_gradients,
 )
 from learngpt.evidence.speed import TIMING_LARGE_SIZE, measure, plot_speed, profile_rows, speed_rows
-from learngpt.experiments import one_cpu_thread
+from learngpt.experiments import ResultsFile
+from learngpt.measure import one_cpu_thread
 from learngpt.resources import course_config_path, shakespeare_path
+from learngpt.tables import markdown_table
 from learngpt.tokenizers import CharTokenizer
 
 DEFAULT_OUT = Path("runs") / "answers"
@@ -53,7 +55,8 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--data", help="a UTF-8 text file (default: the shipped Shakespeare)")
     p.add_argument(
         "--experiments",
-        help="the page `learngpt experiment all --markdown` wrote (default: none, left out)",
+        help="the JSON file `learngpt experiment all --json` wrote, e.g. docs/experiments.json "
+        "(default: none, left out)",
     )
     p.add_argument(
         "--no-experiments", action="store_true", help="leave out the training experiments"
@@ -69,19 +72,20 @@ def section(title: str, rows: list[list[str]], note: str = "") -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    saved = None
+    if args.experiments and not args.no_experiments:
+        saved = ResultsFile.read(Path(args.experiments))
+    text = load_text(args.data or shakespeare_path())  # read before anything is written
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    summaries = None
-    if args.experiments and not args.no_experiments:
-        summaries = read_summaries(Path(args.experiments))
 
     section("7a: parameters and forward-pass matmul FLOPs", cost_rows())
-    if summaries is not None:
-        page = Path(args.experiments).read_text(encoding="utf-8")
-        print(f"The experiments: read from {args.experiments}, written by `{command_of(page)}`\n")
+    if saved is not None:
+        print(f"The experiments: read from {args.experiments}, written by `{saved.command}`\n")
+        results = {r.experiment.name: r for r in saved.results}
         for name, question in QUESTIONS.items():
-            if name in summaries:
-                section(f"{question}: `learngpt experiment {name}`", claim_rows(summaries[name]))
+            if name in results:
+                section(f"{question}: `learngpt experiment {name}`", claim_rows(results[name]))
 
     _log("7c: timing MultiHeadVer1 and MultiHeadVer2 (one CPU thread)")
     sizes, rounds, min_seconds = (COURSE_SIZE, TIMING_LARGE_SIZE), 7, 0.3
@@ -95,7 +99,6 @@ def run(args: argparse.Namespace) -> None:
 
     section("9a: per-position statistics before and after LayerNorm", layer_norm_rows())
 
-    text = load_text(args.data or shakespeare_path())
     tokenizer = CharTokenizer.from_text(text)
     train_ratio = load_config(course_config_path()).train_ratio
     train_data, _ = encode_splits(text, tokenizer, train_ratio)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import typing
+from pathlib import Path
 from typing import Any
 
 from learngpt.config import field_types
@@ -49,6 +50,20 @@ def positive(kind):
 
     parse.__name__ = kind.__name__
     return parse
+
+
+def output_file(text: str) -> Path:
+    """An argparse `type`: a file to write, in a folder that exists.
+
+    Checked when the command line is read, so that a long run does not fail at its end. The
+    folder runs/ (learngpt's own) is made when the file is written.
+    """
+    path = Path(text)
+    if not (path.parent.is_dir() or path.parent.parts[:1] == ("runs",)):
+        raise argparse.ArgumentTypeError(
+            f"cannot write {path}: folder {path.parent} does not exist"
+        )
+    return path
 
 
 def add_config_flags(parser: argparse.ArgumentParser, cls: type) -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from learngpt.bpe_explore import PRINT_EVERY, format_step, read_words, save_plot
+from learngpt.commands.arguments import output_file
 from learngpt.errors import UserError
 from learngpt.tokenizers.word_bpe import learn_word_bpe
 
@@ -25,7 +25,7 @@ def add_command(commands: argparse._SubParsersAction) -> None:
         help="stop after N merges (default: when every word is one symbol)",
     )  # fmt: skip
     p.add_argument(
-        "--plot", default=DEFAULT_PLOT, metavar="FILE",
+        "--plot", type=output_file, default=DEFAULT_PLOT, metavar="FILE",
         help="where to save the plot of vocabulary size against merge (default: %(default)s)",
     )  # fmt: skip
     p.set_defaults(run=run)
@@ -34,9 +34,6 @@ def add_command(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> None:
     if args.merges is not None and args.merges < 0:
         raise UserError(f"--merges must be 0 or more, got {args.merges}")
-    plot = Path(args.plot)
-    if plot.parent != Path(DEFAULT_PLOT).parent and not plot.parent.is_dir():
-        raise UserError(f"cannot save the plot: folder {plot.parent} does not exist")
     steps = learn_word_bpe(read_words(args.words, args.data), args.merges)
     for step in steps:
         if step.merge % PRINT_EVERY == 0 or step is steps[-1]:
@@ -47,6 +44,6 @@ def run(args: argparse.Namespace) -> None:
         f"vocabulary size: {sizes[0]} at the start, peak {sizes[peak]} after merge {peak}, "
         f"{sizes[-1]} after {len(steps) - 1} merges"
     )
-    plot.parent.mkdir(parents=True, exist_ok=True)
-    save_plot(steps, plot)
-    print(f"plot saved to {plot}")
+    args.plot.parent.mkdir(parents=True, exist_ok=True)
+    save_plot(steps, args.plot)
+    print(f"plot saved to {args.plot}")

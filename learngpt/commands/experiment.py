@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
+from learngpt.commands.arguments import output_file
 from learngpt.config import load_config
 from learngpt.data import encode_splits, load_text
 from learngpt.errors import UserError
 from learngpt.experiments import (
     EXPERIMENTS,
     SETUPS,
+    ResultsFile,
     format_table,
     get_experiment,
     plot,
@@ -39,9 +40,17 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--data", help="a UTF-8 text file (default: the shipped Shakespeare)")
     p.add_argument("--config", help="the course's set-up as YAML (default: the shipped one)")
-    p.add_argument("--plot", help="save the loss curves as this PNG (one experiment only)")
+    p.add_argument(
+        "--plot", type=output_file, help="save the loss curves as this PNG (one experiment only)"
+    )
+    p.add_argument(
+        "--json",
+        type=output_file,
+        help="write the results (every seed's loss curves, the set-up) into this JSON file",
+    )
     p.add_argument(
         "--markdown",
+        type=output_file,
         help="write the tables and plots (beside it, in img/) into this markdown file",
     )
     p.set_defaults(run=run)
@@ -71,15 +80,18 @@ def run(args: argparse.Namespace) -> None:
         print(format_table(result), flush=True)
         print()
         if args.plot:
-            plot(result, Path(args.plot))
+            plot(result, args.plot)
         results.append(result)
+    command = " ".join(
+        ["learngpt experiment", args.name, "--setup", args.setup, "--seeds", *map(str, args.seeds)]
+        + (["--max-iters", str(args.max_iters)] if args.max_iters is not None else [])
+        + (["--json", str(args.json)] if args.json else [])
+        + (["--markdown", str(args.markdown)] if args.markdown else [])
+    )
+    if args.json:
+        ResultsFile(command, results).write(args.json)
     if args.markdown:
-        command = "learngpt experiment " + " ".join(
-            [args.name, "--setup", args.setup, "--seeds", *map(str, args.seeds)]
-            + (["--max-iters", str(args.max_iters)] if args.max_iters is not None else [])
-            + ["--markdown", str(args.markdown)]
-        )
-        write_markdown(Path(args.markdown), results, command)
+        write_markdown(args.markdown, results, command)
 
 
 def _log(message: str) -> None:

@@ -3,8 +3,9 @@
 Two measures, at the course's size and at a large one:
 - parameters: counted from the modules themselves;
 - forward-pass FLOPs of the matrix multiplications: counted by torch's FlopCounterMode (which
-  counts only matmul-like ops, 2 FLOPs per multiply-add), on the "meta" device, so that even the
-  large size costs no time or memory, and checked against the formula in `analytic_flops`.
+  counts only matmul-like ops, 2 FLOPs per multiply-add; learngpt.measure.flop_counts), on the
+  "meta" device, so that even the large size costs no time or memory, and checked against the
+  formula in `analytic_flops`.
 The element-wise work (scaling, masking, softmax) is not in the FLOP count; `softmax_elements`
 counts the attention weights it touches.
 """
@@ -15,9 +16,9 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from torch.utils.flop_counter import FlopCounterMode
 
 from learngpt.course import HeadVer4, MultiHeadVer1
+from learngpt.measure import count_parameters, flop_counts
 
 
 @dataclass(frozen=True)
@@ -48,10 +49,6 @@ def build(kind: str, size: Size) -> nn.Module:
 KINDS = ("HeadVer4", "MultiHeadVer1")
 
 
-def count_parameters(module: nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
-
-
 def matmul_flops(kind: str, size: Size) -> dict[str, int]:
     """FLOPs of one forward pass per torch op (mm, bmm, addmm), counted by FlopCounterMode.
 
@@ -60,12 +57,7 @@ def matmul_flops(kind: str, size: Size) -> dict[str, int]:
     with torch.device("meta"):
         module = build(kind, size)
         x = torch.empty(size.batch, size.block, size.embed)  # (B, T, C)
-    counter = FlopCounterMode(display=False)
-    with counter, torch.no_grad():
-        module(x)
-    return {
-        str(op).removeprefix("aten."): n for op, n in counter.get_flop_counts()["Global"].items()
-    }
+    return flop_counts(module, x)
 
 
 def analytic_flops(kind: str, size: Size) -> dict[str, int]:

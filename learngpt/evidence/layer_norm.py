@@ -22,7 +22,8 @@ from torch import nn
 
 from learngpt.course import BlockVer1, BlockVer2, BlockVer3, GPTVer4, LayerNorm, MultiHeadVer2
 from learngpt.data import get_batch
-from learngpt.experiments import one_cpu_thread
+from learngpt.measure import one_cpu_thread
+from learngpt.plots import pyplot, save_png
 
 # ----------------------------------------------------------------------------------------------
 # 9a: the statistics of LayerNorm's output.
@@ -82,13 +83,32 @@ def layer_norm_rows(batch: int = 32, block: int = 8, features: int = 16) -> list
 # 9b: gradient norms through a deep stack.
 
 
-class BlockVer1WithLayerNorm(BlockVer1):
-    """BlockVer1 with BlockVer3's two LayerNorms but no residual: ffwd(ln2(head(ln1(x))))."""
+def gradient_ratio(n_layers: int, width: int, layer_norm: bool, seed: int = 0) -> float:
+    """|gradient of the first layer| / |gradient of the last layer| in a deep tanh network.
 
-    def __init__(self, head: nn.Module, embed_size: int):
-        super().__init__(head, embed_size)
-        self.ln1 = LayerNorm(embed_size)
-        self.ln2 = LayerNorm(embed_size)
+    The network is n_layers x (Linear -> [LayerNorm] -> tanh), regressing random targets. With
+    PyTorch's default initialisation each Linear shrinks its input (weights of variance
+    1 / (3 * fan_in)), so without normalisation the signal, and on the way back the gradient,
+    shrinks layer after layer: the first layers hardly learn (the gradient vanishes). A
+    LayerNorm after each Linear rescales the signal to unit variance, and its backward pass
+    scales the gradient up by the same factor.
+    """
+    torch.manual_seed(seed)
+    layers: list[nn.Module] = []
+    for _ in range(n_layers):
+        layers.append(nn.Linear(width, width))
+        if layer_norm:
+            layers.append(LayerNorm(width))
+        layers.append(nn.Tanh())
+    net = nn.Sequential(*layers)
+    x, target = torch.randn(64, width), torch.randn(64, width)
+    nn.functional.mse_loss(net(x), target).backward()
+    linears = [m for m in net if isinstance(m, nn.Linear)]
+    return (linears[0].weight.grad.norm() / linears[-1].weight.grad.norm()).item()
+
+
+class BlockVer1WithLayerNorm(BlockVer3):
+    """BlockVer3 without its residual connections: ffwd(ln2(head(ln1(x))))."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.ffwd(self.ln2(self.head(self.ln1(x))))  # (B, T, C)
@@ -167,8 +187,6 @@ def gradient_rows(profiles: dict[str, DepthProfile]) -> list[list[str]]:
 
 def plot_gradients(profiles: dict[str, DepthProfile], path: Path) -> None:
     """Gradient norm (left) and output standard deviation (right) of each block vs depth."""
-    from learngpt.evidence.figures import pyplot, save
-
     plt = pyplot()
     fig, (ax_grad, ax_std) = plt.subplots(1, 2, figsize=(11, 4))
     for name, p in profiles.items():
@@ -183,4 +201,4 @@ def plot_gradients(profiles: dict[str, DepthProfile], path: Path) -> None:
     ax_grad.legend(fontsize=8)
     fig.suptitle("a deep stack at initialisation, one batch of the course's text")
     fig.tight_layout()
-    save(fig, path)
+    save_png(fig, path)

@@ -11,7 +11,6 @@ Two kinds of evidence, in one process:
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,8 @@ from torch.profiler import ProfilerActivity, profile
 
 from learngpt.course import MultiHeadVer1, MultiHeadVer2
 from learngpt.evidence.cost import COURSE_SIZE, Size, analytic_flops
+from learngpt.measure import best_times
+from learngpt.plots import pyplot, save_png
 
 # The large size for timing: smaller than cost.LARGE_SIZE (batch 8) so that a CPU run takes
 # seconds, large enough that the matmuls, not the overhead, dominate.
@@ -36,31 +37,6 @@ def build_pair(size: Size, seed: int = 0) -> tuple[nn.Module, nn.Module, torch.T
     v2 = MultiHeadVer2(size.block, size.embed, size.heads)
     x = torch.randn(size.batch, size.block, size.embed)
     return v1, v2, x
-
-
-@torch.no_grad()
-def time_forward(
-    modules: dict[str, nn.Module], x: torch.Tensor, rounds: int = 5, min_seconds: float = 0.2
-) -> dict[str, float]:
-    """Seconds per forward pass of each module: the best of `rounds` rounds.
-
-    Each round runs every module in turn for about `min_seconds` (at least one call), so a
-    burst of load from other programs slows both alike rather than one of them.
-    """
-    calls = {}
-    for name, module in modules.items():  # warm up, and choose how many calls fill a round
-        module(x)
-        start = time.perf_counter()
-        module(x)
-        calls[name] = max(1, int(min_seconds / max(time.perf_counter() - start, 1e-7)))
-    best = dict.fromkeys(modules, float("inf"))
-    for _ in range(rounds):
-        for name, module in modules.items():
-            start = time.perf_counter()
-            for _ in range(calls[name]):
-                module(x)
-            best[name] = min(best[name], (time.perf_counter() - start) / calls[name])
-    return best
 
 
 @dataclass
@@ -127,7 +103,9 @@ class SpeedResult:
 def measure(size: Size, rounds: int = 5, min_seconds: float = 0.2) -> SpeedResult:
     v1, v2, x = build_pair(size)
     modules = {"MultiHeadVer1": v1, "MultiHeadVer2": v2}
-    seconds = time_forward(modules, x, rounds, min_seconds)
+    with torch.no_grad():  # each module in turn, so that machine load hits both alike
+        forwards = {name: (lambda m=m: m(x)) for name, m in modules.items()}
+        seconds = best_times(forwards, rounds, min_seconds=min_seconds)
     profiles = {name: profile_forward(m, x) for name, m in modules.items()}
     return SpeedResult(size, seconds, profiles, torch.get_num_threads())
 
@@ -168,8 +146,6 @@ def gflops(result: SpeedResult, name: str) -> float:
 
 def plot_speed(results: list[SpeedResult], path: Path) -> None:
     """Bar chart: time per forward pass of both versions (left) and operator calls (right)."""
-    from learngpt.evidence.figures import pyplot, save
-
     plt = pyplot()
     fig, (ax_time, ax_ops) = plt.subplots(1, 2, figsize=(10, 4))
     names = ("MultiHeadVer1", "MultiHeadVer2")
@@ -206,4 +182,4 @@ def plot_speed(results: list[SpeedResult], path: Path) -> None:
     ax_ops.set_ylabel("PyTorch operator calls per forward pass")
     ax_ops.set_title("work handed to PyTorch, counted by torch.profiler")
     fig.tight_layout()
-    save(fig, path)
+    save_png(fig, path)

@@ -35,8 +35,9 @@ from learngpt.config import TrainConfig, load_config
 from learngpt.data import encode, load_text, split_text
 from learngpt.device import cpu_has_fast_bf16, resolve_device
 from learngpt.errors import UserError
-from learngpt.fileio import atomic_write, atomic_write_text
+from learngpt.fileio import atomic_write_text
 from learngpt.model import GPT
+from learngpt.plots import pyplot, save_png
 from learngpt.resources import shakespeare_path
 from learngpt.runs import (
     LOG,
@@ -536,13 +537,8 @@ class Runner:
 
 def plot_losses(records: list[dict[str, Any]], path: Path) -> None:
     """The train and val loss estimates against the step, as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     steps = [r["step"] for r in records]
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = pyplot().subplots(figsize=(6, 4))
     ax.plot(steps, [r["train_loss"] for r in records], label="train")
     ax.plot(steps, [r["val_loss"] for r in records], label="val")
     ax.set_xlabel("step")
@@ -550,5 +546,4 @@ def plot_losses(records: list[dict[str, Any]], path: Path) -> None:
     ax.legend()
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=100))
-    plt.close(fig)
+    save_png(fig, path, dpi=100)

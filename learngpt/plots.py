@@ -1,4 +1,4 @@
-"""Matplotlib without a window, and atomic PNG writes."""
+"""Matplotlib without a window, and PNGs written atomically."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ def pyplot():
     return plt
 
 
-def save(fig, path: Path) -> None:
-    atomic_write(Path(path), lambda tmp: fig.savefig(tmp, format="png", dpi=90))
+def save_png(fig, path: Path, dpi: int = 90) -> None:
+    """Write `fig` to `path` as a PNG (all or nothing), then free it."""
+    atomic_write(Path(path), lambda tmp: fig.savefig(tmp, format="png", dpi=dpi))
     pyplot().close(fig)
