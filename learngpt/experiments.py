@@ -20,18 +20,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+import learngpt.course
 from learngpt.config import CourseConfig
-from learngpt.course import (
-    BlockVer1,
-    BlockVer2,
-    BlockVer3,
-    GPTVer4,
-    HeadVer4,
-    LayerNorm,
-    MultiHeadVer1,
-    MultiHeadVer2,
-    NanoGPT,
-)
 from learngpt.errors import UserError
 from learngpt.fileio import atomic_write, atomic_write_text
 from learngpt.training.loop import History, train_model
@@ -44,50 +34,67 @@ Builder = Callable[[CourseConfig, int], nn.Module]
 # The models the claims compare. Every one is a GPTVer4; only its contextualizer differs.
 
 
-def single_head(config: CourseConfig, vocab_size: int) -> nn.Module:
-    """One HeadVer4 as wide as the embedding (head_size = C)."""
-    C = config.embed_size
-    return GPTVer4(HeadVer4(config.block_size, C, C), vocab_size, config.block_size, C)
+class CourseModels:
+    """Builders of the compared models from one set of course classes.
 
-
-def multi_head(config: CourseConfig, vocab_size: int) -> nn.Module:
-    """MultiHeadVer1: n_heads heads of size C / n_heads, then a projection."""
-    C = config.embed_size
-    head = MultiHeadVer1(config.block_size, C, config.n_heads)
-    return GPTVer4(head, vocab_size, config.block_size, C)
-
-
-def attention_only(config: CourseConfig, vocab_size: int) -> nn.Module:
-    """MultiHeadVer2 alone (no feed-forward)."""
-    C = config.embed_size
-    head = MultiHeadVer2(config.block_size, C, config.n_heads)
-    return GPTVer4(head, vocab_size, config.block_size, C)
-
-
-def attention_then_ffn(config: CourseConfig, vocab_size: int) -> nn.Module:
-    """One BlockVer1: MultiHeadVer2, then the feed-forward network."""
-    C = config.embed_size
-    block = BlockVer1(MultiHeadVer2(config.block_size, C, config.n_heads), C)
-    return GPTVer4(block, vocab_size, config.block_size, C)
-
-
-def deep_stack(block: Callable[[nn.Module, int], nn.Module]) -> Builder:
-    """A builder of GPTVer4 over config.n_layers blocks of one kind, each with a MultiHeadVer2.
-
-    (With BlockVer4 that is NanoGPT, whose blocks also need the dropout: use NanoGPT.from_config.)
+    `course` is anything with the course's classes as attributes: learngpt.course (the
+    reference) or a learner's `mygpt` package, whose tests run the same experiments.
     """
 
-    def build(config: CourseConfig, vocab_size: int) -> nn.Module:
-        C = config.embed_size
-        blocks = nn.Sequential(
-            *(
-                block(MultiHeadVer2(config.block_size, C, config.n_heads), C)
-                for _ in range(config.n_layers)
-            )
-        )
-        return GPTVer4(blocks, vocab_size, config.block_size, C)
+    def __init__(self, course=learngpt.course):
+        self.course = course
 
-    return build
+    def gpt(self, config: CourseConfig, vocab_size: int, contextualizer: nn.Module) -> nn.Module:
+        C, T = config.embed_size, config.block_size
+        return self.course.GPTVer4(contextualizer, vocab_size, T, C)
+
+    def single_head(self, config: CourseConfig, vocab_size: int) -> nn.Module:
+        """One HeadVer4 as wide as the embedding (head_size = C)."""
+        C = config.embed_size
+        return self.gpt(config, vocab_size, self.course.HeadVer4(config.block_size, C, C))
+
+    def multi_head(self, config: CourseConfig, vocab_size: int) -> nn.Module:
+        """MultiHeadVer1: n_heads heads of size C / n_heads, then a projection."""
+        head = self.course.MultiHeadVer1(config.block_size, config.embed_size, config.n_heads)
+        return self.gpt(config, vocab_size, head)
+
+    def attention(self, config: CourseConfig) -> nn.Module:
+        return self.course.MultiHeadVer2(config.block_size, config.embed_size, config.n_heads)
+
+    def attention_only(self, config: CourseConfig, vocab_size: int) -> nn.Module:
+        """MultiHeadVer2 alone (no feed-forward)."""
+        return self.gpt(config, vocab_size, self.attention(config))
+
+    def attention_then_ffn(self, config: CourseConfig, vocab_size: int) -> nn.Module:
+        """One BlockVer1: MultiHeadVer2, then the feed-forward network."""
+        block = self.course.BlockVer1(self.attention(config), config.embed_size)
+        return self.gpt(config, vocab_size, block)
+
+    def deep_stack(self, block_name: str) -> Builder:
+        """A builder of GPTVer4 over config.n_layers blocks of one kind, each with a MultiHeadVer2.
+
+        With BlockVer4 (which also takes config.dropout) that is the course's NanoGPT.
+        """
+
+        def build(config: CourseConfig, vocab_size: int) -> nn.Module:
+            block = getattr(self.course, block_name)
+            extra = (config.dropout,) if block_name == "BlockVer4" else ()
+            blocks = nn.Sequential(
+                *(
+                    block(self.attention(config), config.embed_size, *extra)
+                    for _ in range(config.n_layers)
+                )
+            )
+            return self.gpt(config, vocab_size, blocks)
+
+        return build
+
+
+REFERENCE = CourseModels()
+single_head = REFERENCE.single_head
+multi_head = REFERENCE.multi_head
+attention_only = REFERENCE.attention_only
+attention_then_ffn = REFERENCE.attention_then_ffn
 
 
 # ----------------------------------------------------------------------------------------------
@@ -128,16 +135,20 @@ class Experiment:
         return base.replace(**changes)
 
 
-EXPERIMENTS = {
-    e.name: e
-    for e in (
+def make_experiments(models: CourseModels = REFERENCE) -> dict[str, Experiment]:
+    """The course's claims, comparing models built from `models`' course classes."""
+    return {e.name: e for e in _experiments(models)}
+
+
+def _experiments(models: CourseModels) -> tuple[Experiment, ...]:
+    return (
         Experiment(
             name="multi-head",
             claim="multi-head attention helps",
             baseline_name="HeadVer4",
-            baseline=single_head,
+            baseline=models.single_head,
             variant_name="MultiHeadVer1",
-            variant=multi_head,
+            variant=models.multi_head,
             min_margin=0.02,
             test_changes=dict(),  # small models: the tests afford the course's full set-up
         ),
@@ -145,9 +156,9 @@ EXPERIMENTS = {
             name="ffn",
             claim="the feed-forward network helps",
             baseline_name="MultiHeadVer2",
-            baseline=attention_only,
+            baseline=models.attention_only,
             variant_name="BlockVer1",
-            variant=attention_then_ffn,
+            variant=models.attention_then_ffn,
             min_margin=0.02,
             test_changes=dict(max_iters=2000),
         ),
@@ -155,9 +166,9 @@ EXPERIMENTS = {
             name="residual",
             claim="residual connections help when the network is deep",
             baseline_name="BlockVer1 x n_layers",
-            baseline=deep_stack(BlockVer1),
+            baseline=models.deep_stack("BlockVer1"),
             variant_name="BlockVer2 x n_layers",
-            variant=deep_stack(BlockVer2),
+            variant=models.deep_stack("BlockVer2"),
             min_margin=0.1,
             test_changes=dict(max_iters=500, eval_interval=100, eval_iters=50),
         ),
@@ -165,9 +176,9 @@ EXPERIMENTS = {
             name="layer-norm",
             claim="LayerNorm helps when the network is deep",
             baseline_name="BlockVer2 x n_layers",
-            baseline=deep_stack(BlockVer2),
+            baseline=models.deep_stack("BlockVer2"),
             variant_name="BlockVer3 x n_layers",
-            variant=deep_stack(BlockVer3),
+            variant=models.deep_stack("BlockVer3"),
             min_margin=0.1,
             # At the course's learning rate ten blocks of width 16 train as well without LayerNorm
             # (see the note); at the higher rate of the course's step 10 they fail without it.
@@ -188,9 +199,9 @@ EXPERIMENTS = {
             name="dropout",
             claim="dropout mitigates overfitting",
             baseline_name="BlockVer3 x n_layers",
-            baseline=deep_stack(BlockVer3),
+            baseline=models.deep_stack("BlockVer3"),
             variant_name="BlockVer4 x n_layers",
-            variant=NanoGPT.from_config,  # n_layers x BlockVer4: BlockVer3 with dropout
+            variant=models.deep_stack("BlockVer4"),  # NanoGPT: BlockVer3 with dropout
             min_margin=0.05,
             course_changes=dict(max_iters=10000, learning_rate=0.005),
             # Overfitting starts within a few hundred steps; by 500 both effects are clear.
@@ -199,7 +210,9 @@ EXPERIMENTS = {
             variant_trains_worse=True,
         ),
     )
-}
+
+
+EXPERIMENTS = make_experiments()
 SETUPS = ("course", "test")
 
 
@@ -361,7 +374,7 @@ def gradient_ratio(n_layers: int, width: int, layer_norm: bool, seed: int = 0) -
     for _ in range(n_layers):
         layers.append(nn.Linear(width, width))
         if layer_norm:
-            layers.append(LayerNorm(width))
+            layers.append(learngpt.course.LayerNorm(width))
         layers.append(nn.Tanh())
     net = nn.Sequential(*layers)
     x, target = torch.randn(64, width), torch.randn(64, width)

@@ -40,9 +40,11 @@ class GPTVer1(nn.Module):
     @torch.no_grad()
     def generate(self, idx: torch.Tensor, max_new_tokens: int) -> torch.Tensor:
         """Append `max_new_tokens` sampled tokens to each row of idx: (B, T) -> (B, T + new)."""
+        # BEGIN SOLUTION 1-1
         for _ in range(max_new_tokens):
             logits = self.logits(self.crop_context(idx))[:, -1, :]  # (B, V): the last step only
             probs = F.softmax(logits, dim=-1)
             idx_next = torch.multinomial(probs, num_samples=1)  # (B, 1)
             idx = torch.cat((idx, idx_next), dim=1)
         return idx
+        # END SOLUTION
