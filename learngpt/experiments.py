@@ -359,22 +359,24 @@ def best_time(fn: Callable[[], object], repeats: int = 5, number: int = 20) -> f
     return min(rounds)
 
 
-def gradient_ratio(n_layers: int, width: int, layer_norm: bool, seed: int = 0) -> float:
+def gradient_ratio(
+    n_layers: int, width: int, layer_norm: Callable[[int], nn.Module] | None, seed: int = 0
+) -> float:
     """|gradient of the first layer| / |gradient of the last layer| in a deep tanh network.
 
-    The network is n_layers x (Linear -> [LayerNorm] -> tanh), regressing random targets. With
-    PyTorch's default initialisation each Linear shrinks its input (weights of variance
-    1 / (3 * fan_in)), so without normalisation the signal, and on the way back the gradient,
-    shrinks layer after layer: the first layers hardly learn (the gradient vanishes). A
-    LayerNorm after each Linear rescales the signal to unit variance, and its backward pass
-    scales the gradient up by the same factor.
+    The network is n_layers x (Linear -> [layer_norm(width)] -> tanh), regressing random targets
+    (`layer_norm` is a LayerNorm class, or None for none). With PyTorch's default initialisation
+    each Linear shrinks its input (weights of variance 1 / (3 * fan_in)), so without
+    normalisation the signal, and on the way back the gradient, shrinks layer after layer: the
+    first layers hardly learn (the gradient vanishes). A LayerNorm after each Linear rescales the
+    signal to unit variance, and its backward pass scales the gradient up by the same factor.
     """
     torch.manual_seed(seed)
     layers: list[nn.Module] = []
     for _ in range(n_layers):
         layers.append(nn.Linear(width, width))
-        if layer_norm:
-            layers.append(learngpt.course.LayerNorm(width))
+        if layer_norm is not None:
+            layers.append(layer_norm(width))
         layers.append(nn.Tanh())
     net = nn.Sequential(*layers)
     x, target = torch.randn(64, width), torch.randn(64, width)

@@ -19,6 +19,11 @@ from learngpt.exercises.syllabus import WORKSPACE_FILES, WorkspaceFile, get_todo
 BEGIN = re.compile(r"^(?P<indent>\s*)# BEGIN SOLUTION (?P<id>\S+)\s*$")
 END = re.compile(r"^\s*# END SOLUTION\s*$")
 CLASS_NAMES = {name: f for f in WORKSPACE_FILES for name in f.classes}
+STANDARD_IMPORTS = {
+    "torch": "import torch",
+    "F": "import torch.nn.functional as F",
+    "nn": "from torch import nn",
+}
 
 
 def todo_error(todo_id: str, lang: str, indent: str) -> list[str]:
@@ -67,19 +72,15 @@ def class_source(module_name: str, class_name: str) -> str:
     raise LookupError(f"learngpt.course.{module_name} has no class {class_name}")
 
 
-def imports_for(body: str, own: tuple[str, ...]) -> list[str]:
-    """The import lines the classes in `body` need: torch, and the course classes they name."""
+def imports_for(code: str, own: tuple[str, ...]) -> list[str]:
+    """The import lines `code` needs: torch, and the course classes it names (not in strings)."""
+    names = {n.id for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Name)}
     lines = ["from __future__ import annotations", ""]
-    if "torch." in body:
-        lines.append("import torch")
-    if "F." in body:
-        lines.append("import torch.nn.functional as F")
-    if "nn." in body:
-        lines.append("from torch import nn")
+    lines += [line for name, line in STANDARD_IMPORTS.items() if name in names]
     local = [
         f"from mygpt.{CLASS_NAMES[name].name[:-3]} import {name}"
         for name in CLASS_NAMES
-        if name not in own and re.search(rf"\b{name}\b", body)
+        if name not in own and name in names
     ]
     return lines + ([""] if local else []) + local
 
@@ -89,12 +90,14 @@ def workspace_source(file: WorkspaceFile, solutions: bool = False, lang: str = "
     classes = [class_source(file.module, name) for name in file.classes]
     strip = keep_solutions if solutions else lambda source: strip_solutions(source, lang)
     body = "\n\n".join(strip(c) for c in classes)
+    # Imports follow the complete code, so a skeleton imports what its solution will need.
+    imports = imports_for("\n".join(keep_solutions(c) for c in classes), file.classes)
     step = int(file.module[4:6])
     doc = (
         f'"""Step {step}: {", ".join(file.classes)}. Stuck? `learngpt course hint {step}`; '
         f'the answer: `learngpt course solution {step}`."""'
     )
-    return "\n".join([doc, "", *imports_for(body, file.classes), "", "", body.rstrip()]) + "\n"
+    return "\n".join([doc, "", *imports, "", "", body.rstrip()]) + "\n"
 
 
 def package_init() -> str:

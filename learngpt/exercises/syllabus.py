@@ -45,9 +45,11 @@ class WorkspaceFile:
 TODOS = (
     Todo(
         "1-1",
-        "`GPTVer1.generate`를 구현해주세요: max_new_tokens 번 (1) 예측(logits)을 구하고 (2) "
-        "마지막 예측에 softmax를 적용하고 (3) 그 분포에서 샘플링하여 (4) context에 이어 붙입니다.",
-        "Write `GPTVer1.generate`: max_new_tokens times, (1) get the predictions (logits), "
+        "`GPTVer1.generate`를 구현해주세요: max_new_tokens 번 (1) self.crop_context(idx)의 "
+        "예측(logits)을 구하고 (2) 마지막 예측에 softmax를 적용하고 (3) 그 분포에서 "
+        "샘플링하여 (4) context에 이어 붙입니다.",
+        "Write `GPTVer1.generate`: max_new_tokens times, (1) get the predictions (logits) of "
+        "self.crop_context(idx), "
         "(2) apply softmax to the last one, (3) sample from that distribution, "
         "(4) append the sample to the context.",
     ),
@@ -193,7 +195,8 @@ STEPS = (
             "next token: logits[:, -1, :].",
             "F.softmax(..., dim=-1) turns those logits into probabilities, and "
             "torch.multinomial(probs, num_samples=1) draws one token per row: (B, 1).",
-            "for _ in range(max_new_tokens): logits = self.logits(idx)[:, -1, :]; "
+            "for _ in range(max_new_tokens): "
+            "logits = self.logits(self.crop_context(idx))[:, -1, :]; "
             "probs = F.softmax(logits, dim=-1); idx_next = torch.multinomial(probs, 1); "
             "idx = torch.cat((idx, idx_next), dim=1). Return idx.",
         ),

@@ -1,0 +1,34 @@
+"""Step 3: HeadVer2 computes HeadVer1's prefix average as one matrix product, much faster.
+
+Run `pytest tests/test_3.py -s -vv` to see the speed-up.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from mygpt import HeadVer1, HeadVer2
+
+from learngpt.exercises.testkit import assert_close, faster
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 1), (2, 5, 3), (4, 8, 16), (3, 33, 7)])
+def test_head_ver_2_is_identical_to_head_ver_1(shape):
+    torch.manual_seed(0)
+    x1 = torch.randn(shape, requires_grad=True)
+    x2 = x1.detach().clone().requires_grad_(True)
+    out1, out2 = HeadVer1()(x1), HeadVer2()(x2)
+    assert_close(out2, out1, "HeadVer2 must equal HeadVer1 on the same input")
+    weights = torch.randn(shape)
+    (out1 * weights).sum().backward()
+    (out2 * weights).sum().backward()
+    assert_close(x2.grad, x1.grad, "HeadVer2's gradient must equal HeadVer1's")
+
+
+def test_head_ver_2_is_faster_than_head_ver_1():
+    torch.manual_seed(0)
+    x = torch.randn(16, 32, 8)  # B * T = 512 loop iterations for HeadVer1
+    loop, matmul = HeadVer1(), HeadVer2()
+    speedup = faster(lambda: loop(x), lambda: matmul(x))
+    # Typically a hundred times faster or more; 5x leaves room for a busy machine.
+    assert speedup > 5, f"HeadVer2 should be much faster than HeadVer1, but is {speedup:.1f}x"
