@@ -16,7 +16,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from learngpt.exercises.syllabus import STEPS, get_step, get_todo, todos_of
+from learngpt.exercises.syllabus import STEPS, files_of, get_step, get_todo, todos_of
 from learngpt.exercises.workspace import lang_of, read_state, write_state
 
 CHECKS = "checks.json"
@@ -52,11 +52,14 @@ def step_written(workspace: Path, step: int) -> bool:
     return all(todo_written(workspace, t.id) for t in todos_of(step))
 
 
-def fingerprint(workspace: Path) -> str:
-    """A hash of the learner's code: a stored result counts only while the code is unchanged."""
+def fingerprint(workspace: Path, step: int) -> str:
+    """A hash of the code a step runs: its stored result counts only while that is unchanged."""
+    steps = {step, *get_step(step).needs}
+    names = sorted({f.name for k in steps for f in files_of(k)})
     digest = hashlib.sha256()
-    for path in sorted((workspace / "mygpt").glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for name in names:
+        path = workspace / "mygpt" / name
+        digest.update(name.encode() + b"\0" + (path.read_bytes() if path.exists() else b""))
     return digest.hexdigest()
 
 
@@ -118,7 +121,7 @@ def remember(workspace: Path, result: StepResult) -> None:
     checks = read_state(workspace, CHECKS)
     checks[str(result.step)] = {
         "passed": result.passed,
-        "fingerprint": fingerprint(workspace),
+        "fingerprint": fingerprint(workspace, result.step),
         "failing_todos": sorted({t.todo for t in result.tests if t.todo}),
     }
     write_state(workspace, CHECKS, checks)
@@ -129,7 +132,7 @@ def step_status(workspace: Path, step: int) -> str:
     last = read_state(workspace, CHECKS).get(str(step))
     if not any(todo_written(workspace, t.id) for t in todos_of(step)):
         return "not started"
-    if last is None or last["fingerprint"] != fingerprint(workspace):
+    if last is None or last["fingerprint"] != fingerprint(workspace, step):
         return "unchecked"
     return "done" if last["passed"] else "failing"
 

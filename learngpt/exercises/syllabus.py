@@ -62,10 +62,11 @@ TODOS = (
     ),
     Todo(
         "2-2",
-        "`GPTVer2.logits`를 구현해주세요: embedding table -> head(self.contextualizer) -> "
-        "FC(self.lm_head)로 (batch_size, block_size, vocab_size) 크기의 logits을 만듭니다.",
-        "Write `GPTVer2.logits`: embedding table -> head (self.contextualizer) -> FC "
-        "(self.lm_head), giving logits of shape (batch_size, block_size, vocab_size).",
+        "`GPTVer2.logits`를 구현해주세요: embedding(self.embed(idx)) -> "
+        "head(self.contextualizer) -> FC(self.lm_head)로 "
+        "(batch_size, block_size, vocab_size) 크기의 logits을 만듭니다.",
+        "Write `GPTVer2.logits`: embedding (self.embed(idx)) -> head (self.contextualizer) -> "
+        "FC (self.lm_head), giving logits of shape (batch_size, block_size, vocab_size).",
     ),
     Todo(
         "3-1",

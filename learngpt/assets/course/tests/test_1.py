@@ -44,6 +44,7 @@ def test_gpt_ver_1_learns_the_counted_bigram_distribution(shakespeare, course_co
 
     torch.manual_seed(seed)
     model = GPTVer1(V, course_config.block_size)
+    model.generate(torch.zeros(1, 1, dtype=torch.long), max_new_tokens=1)  # before training, too
     config = course_config.replace(
         batch_size=512, max_iters=1000, eval_interval=1000, eval_iters=5, learning_rate=0.03
     )
