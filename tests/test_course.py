@@ -17,8 +17,6 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
-
 from learngpt.commands import main
 from learngpt.exercises.skeleton import workspace_source
 from learngpt.exercises.syllabus import STEPS, files_of, todos_of
@@ -33,11 +31,28 @@ def pytest_command(*args: str) -> list[str]:
             "-p", "no:cacheprovider"]  # fmt: skip
 
 
-def plain_pytest(workspace: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "COLUMNS": "1000"}  # the summary lines keep the whole message
-    return subprocess.run(
-        pytest_command(*args), cwd=workspace, capture_output=True, text=True, env=env
-    )
+def run_two_at_a_time(jobs: dict) -> dict:
+    """Run {key: (workspace, command)} as subprocesses, two at once (each uses one thread).
+
+    Returns {key: (output, return code)}.
+    """
+    env = {**os.environ, "COLUMNS": "1000"}  # pytest's summary lines keep the whole message
+    results, pending = {}, list(jobs)
+    while pending:
+        batch, pending = pending[:2], pending[2:]
+        started = {
+            key: subprocess.Popen(
+                jobs[key][1],
+                cwd=jobs[key][0],
+                env=env,
+                text=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            )  # fmt: skip
+            for key in batch
+        }
+        results.update({key: (p.communicate()[0], p.returncode) for key, p in started.items()})
+    return results
 
 
 def leave_todos(workspace: Path, step: int) -> None:
@@ -47,44 +62,37 @@ def leave_todos(workspace: Path, step: int) -> None:
 
 
 def test_the_answer_key_and_different_correct_solutions_pass_every_step(tmp_path):
-    """Both workspaces run at once: each pytest uses one thread, and the machine has two cores."""
+    """With plain `pytest` in the workspace, as the course runs its tests."""
     answers, different = tmp_path / "answers", tmp_path / "different"
     for workspace in (answers, different):
         start(workspace, solutions=True)
     for alternative in ALTERNATIVES.glob("*.py"):
         shutil.copy(alternative, different / "mygpt" / alternative.name)
     assert len(list(ALTERNATIVES.glob("*.py"))) >= len(STEPS) + 1  # at least one per step
-    runs = [
-        subprocess.Popen(
-            pytest_command(), cwd=w, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )  # fmt: skip
-        for w in (answers, different)
-    ]
-    for workspace, run in zip((answers, different), runs, strict=True):
-        out = run.communicate()[0]
-        assert run.returncode == 0, f"{workspace.name}:\n{out[-3000:]}"
+    results = run_two_at_a_time({w.name: (w, pytest_command()) for w in (answers, different)})
+    for name, (out, returncode) in results.items():
+        assert returncode == 0, f"{name}:\n{out[-3000:]}"
         assert re.search(r"\d+ passed", out) and "failed" not in out
 
 
-@pytest.mark.parametrize("lang", ["ko", "en"])
-def test_a_fresh_workspace_fails_each_step_on_its_own_todo(tmp_path, lang):
-    """Steps 1..N-1 written (from the answer key), step N not: its tests fail on its TODOs only.
+def test_each_step_fails_on_its_own_todo_until_it_is_written(tmp_path):
+    """Steps 1..N-1 written (from the answer key), step N not: its tests fail on its TODOs.
 
-    Never an ImportError or a crash elsewhere: every failure is a NotImplementedError that
-    carries the instruction of one of step N's TODOs, in both languages.
+    Never an ImportError or a crash elsewhere: the first failure is the NotImplementedError that
+    carries the instruction of one of step N's TODOs. One workspace per step.
     """
-    start(tmp_path, solutions=True, lang=lang)
-    steps = STEPS[:5] if lang == "ko" else STEPS[5:]  # five steps each: every step once
-    for step in steps:
-        leave_todos(tmp_path, step.number)
-        run = plain_pytest(tmp_path, f"tests/test_{step.number}.py", "-x")
-        assert run.returncode == 1, run.stdout[-2000:]
-        (failure,) = FAILED.findall(run.stdout)
+    jobs = {}
+    for step in STEPS:
+        workspace = tmp_path / f"step{step.number}"
+        start(workspace, solutions=True, lang="en" if step.number % 2 else "ko")
+        leave_todos(workspace, step.number)
+        jobs[step.number] = (workspace, pytest_command(f"tests/test_{step.number}.py", "-x"))
+    for number, (out, returncode) in run_two_at_a_time(jobs).items():
+        assert returncode == 1, out[-2000:]
+        (failure,) = FAILED.findall(out)
         assert failure[2].startswith("NotImplementedError: TODO "), failure
         todo_id = failure[2].split()[2].rstrip(":")
-        assert todo_id in {t.id for t in todos_of(step.number)}, failure
-        for f in files_of(step.number):  # write the step back for the next one
-            (tmp_path / "mygpt" / f.name).write_text(workspace_source(f, solutions=True))
+        assert todo_id in {t.id for t in todos_of(number)}, failure
 
 
 def snapshot(directory: Path) -> dict[str, bytes]:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from torch import nn
 
 from learngpt.config import CourseConfig, load_config
 from learngpt.data import split_data
@@ -121,6 +122,19 @@ def assert_close(actual: torch.Tensor, expected: torch.Tensor, what: str, atol: 
     if not bool(torch.all(diff <= atol + 1e-5 * expected.detach().abs())):
         where = tuple(int(i) for i in torch.nonzero(diff == diff.max())[0])
         raise AssertionError(f"{what}: they differ by up to {diff.max():.4g} at index {where}")
+
+
+def assert_same_function(head: nn.Module, name: str, shape: tuple[int, ...]) -> None:
+    """`head` computes HeadVer1's prefix average: the same outputs and the same gradients."""
+    torch.manual_seed(0)
+    x = torch.randn(shape, requires_grad=True)
+    x_ref = x.detach().clone().requires_grad_(True)
+    out, expected = head(x), prefix_mean(x_ref)
+    assert_close(out, expected, f"{name} must equal HeadVer1 (the prefix average) on one input")
+    weights = torch.randn(shape)
+    (out * weights).sum().backward()
+    (expected * weights).sum().backward()
+    assert_close(x.grad, x_ref.grad, f"{name}'s gradient must equal HeadVer1's")
 
 
 def faster(slow: Callable[[], object], fast: Callable[[], object]) -> float:

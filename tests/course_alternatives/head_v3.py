@@ -10,8 +10,8 @@ class HeadVer3(Given):
     def masked_softmax(scores: torch.Tensor) -> torch.Tensor:
         T = scores.shape[-1]
         allowed = torch.tril(torch.ones(T, T, dtype=torch.bool))
-        peak = scores.masked_fill(~allowed, float("-inf")).amax(dim=-1, keepdim=True)
-        weights = torch.exp(scores - peak) * allowed
+        hidden = scores.masked_fill(~allowed, float("-inf"))  # exp(-inf) = 0, never inf * 0
+        weights = torch.exp(hidden - hidden.amax(dim=-1, keepdim=True))
         return weights / weights.sum(dim=-1, keepdim=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
