@@ -4,7 +4,8 @@ Each experiment trains two models that differ in one thing (HeadVer4 vs MultiHea
 without residual connections, ...) on exactly the same batches: for a given seed both models
 start from `torch.manual_seed(seed)` and train() draws its batches from generators seeded with
 the same seed. The claim holds on a seed when the variant beats the baseline by a clear margin.
-The course's tests (tests/test_7.py ... test_10.py) call `run_experiment` with one seed.
+The course's tests (learngpt/assets/course/tests/test_7.py ... test_10.py, in a learner's
+workspace) call `run_experiment` with one seed, on models built from the learner's classes.
 """
 
 from __future__ import annotations

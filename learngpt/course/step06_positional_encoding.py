@@ -1,7 +1,7 @@
 """Step 6: positional encodings. Attention is blind to order; adding a position vector fixes that.
 
 Four candidate encodings, each a (T, C) table added to the token embeddings. Only v4 (Vaswani et
-al. 2017) has all four properties one wants (tests/test_6.py): distinct positions, bounded
+al. 2017) has all four properties one wants (the course's test_6.py): distinct positions, bounded
 values, distances that do not depend on the sentence length, and equal distances for equal gaps.
 """
 
