@@ -17,7 +17,11 @@ class GPTVer1(nn.Module):
         super().__init__()
         self.vocab_size = vocab_size
         self.block_size = block_size
-        self.token_embedding_table = nn.Embedding(vocab_size, vocab_size)
+        self.token_embedding_table = nn.Embedding(vocab_size, self.token_width())
+
+    def token_width(self) -> int:
+        """How wide a token's row is: here V, the logits of the token that follows it."""
+        return self.vocab_size
 
     def logits(self, idx: torch.Tensor) -> torch.Tensor:
         """(B, T) token ids -> (B, T, V) logits of the next token at every position."""

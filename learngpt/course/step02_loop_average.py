@@ -33,12 +33,14 @@ class GPTVer2(GPTVer1):
     def __init__(
         self, contextualizer: nn.Module, vocab_size: int, block_size: int, embed_size: int
     ):
+        self.embed_size = embed_size  # token_width() reads it while GPTVer1.__init__ runs
         super().__init__(vocab_size, block_size)  # forward and generate are GPTVer1's
-        self.embed_size = embed_size
-        # Tokens now get a C-dimensional embedding instead of GPTVer1's row of next-token logits.
-        self.token_embedding_table = nn.Embedding(vocab_size, embed_size)
         self.contextualizer = contextualizer
         self.lm_head = nn.Linear(embed_size, vocab_size)
+
+    def token_width(self) -> int:
+        # Tokens now get a C-dimensional embedding instead of GPTVer1's row of next-token logits.
+        return self.embed_size
 
     def embed(self, idx: torch.Tensor) -> torch.Tensor:
         """(B, T) -> (B, T, C): what the contextualizer reads."""
