@@ -7,19 +7,15 @@ import torch
 from torch import nn
 
 from learngpt import (
-    BlockVer1,
-    BlockVer2,
-    BlockVer3,
     BlockVer4,
     GPTVer4,
-    LayerNorm,
     MultiHeadVer2,
     NanoGPT,
 )
 from learngpt.experiments import (
+    REFERENCE,
     attention_only,
     attention_then_ffn,
-    deep_stack,
     multi_head,
     one_cpu_thread,
     single_head,
@@ -48,7 +44,7 @@ def test_nanogpt_is_a_stack_of_step_10_blocks(course_config):
         assert isinstance(block.head, MultiHeadVer2)
         assert block.head.n_heads == config.n_heads
         assert block.dropout.p == config.dropout
-    assert isinstance(model.ln_f, LayerNorm)
+    assert isinstance(model.ln_f, nn.LayerNorm)
     assert count_parameters(model) == expected_n_params(
         65, config.block_size, config.embed_size, config.n_layers
     )
@@ -85,9 +81,9 @@ WEEK_2_MODELS = {
     "GPTVer4 + MultiHeadVer1": multi_head,
     "GPTVer4 + MultiHeadVer2": attention_only,
     "GPTVer4 + BlockVer1": attention_then_ffn,
-    "GPTVer4 + BlockVer2 x n_layers": deep_stack(BlockVer2),
-    "GPTVer4 + BlockVer3 x n_layers": deep_stack(BlockVer3),
-    "GPTVer4 + BlockVer1 x n_layers": deep_stack(BlockVer1),
+    "GPTVer4 + BlockVer2 x n_layers": REFERENCE.deep_stack("BlockVer2"),
+    "GPTVer4 + BlockVer3 x n_layers": REFERENCE.deep_stack("BlockVer3"),
+    "GPTVer4 + BlockVer1 x n_layers": REFERENCE.deep_stack("BlockVer1"),
     "NanoGPT": NanoGPT.from_config,
 }
 

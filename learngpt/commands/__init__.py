@@ -21,6 +21,7 @@ def build_parser() -> ArgumentParser:
     from learngpt.commands import (
         answers,
         bpe_explore,
+        course,
         demo,
         eval,
         experiment,
@@ -43,6 +44,7 @@ def build_parser() -> ArgumentParser:
         bpe_explore,
         import_hf,
         export_hf,
+        course,
     ):
         module.add_command(commands)
     return parser

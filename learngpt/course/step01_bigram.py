@@ -17,7 +17,11 @@ class GPTVer1(nn.Module):
         super().__init__()
         self.vocab_size = vocab_size
         self.block_size = block_size
-        self.token_embedding_table = nn.Embedding(vocab_size, vocab_size)
+        self.token_embedding_table = nn.Embedding(vocab_size, self.token_width())
+
+    def token_width(self) -> int:
+        """How wide a token's row is: here V, the logits of the token that follows it."""
+        return self.vocab_size
 
     def logits(self, idx: torch.Tensor) -> torch.Tensor:
         """(B, T) token ids -> (B, T, V) logits of the next token at every position."""
@@ -40,9 +44,11 @@ class GPTVer1(nn.Module):
     @torch.no_grad()
     def generate(self, idx: torch.Tensor, max_new_tokens: int) -> torch.Tensor:
         """Append `max_new_tokens` sampled tokens to each row of idx: (B, T) -> (B, T + new)."""
+        # BEGIN SOLUTION 1-1
         for _ in range(max_new_tokens):
             logits = self.logits(self.crop_context(idx))[:, -1, :]  # (B, V): the last step only
             probs = F.softmax(logits, dim=-1)
             idx_next = torch.multinomial(probs, num_samples=1)  # (B, 1)
             idx = torch.cat((idx, idx_next), dim=1)
         return idx
+        # END SOLUTION

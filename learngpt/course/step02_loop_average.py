@@ -17,12 +17,14 @@ class HeadVer1(nn.Module):
     """out[b, t] = mean(x[b, 0], ..., x[b, t]), with loops over batch and time."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # BEGIN SOLUTION 2-1
         B, T, C = x.shape
         out = torch.zeros_like(x)
         for b in range(B):  # batches never talk to each other
             for t in range(T):
                 out[b, t] = x[b, : t + 1].mean(dim=0)  # (C,)
         return out
+        # END SOLUTION
 
 
 class GPTVer2(GPTVer1):
@@ -31,24 +33,24 @@ class GPTVer2(GPTVer1):
     def __init__(
         self, contextualizer: nn.Module, vocab_size: int, block_size: int, embed_size: int
     ):
-        # GPTVer1's forward and generate are reused, but not its (V, V) table: that table would
-        # cost V * V floats (10 GB for a 50k-token vocabulary), so nn.Module is set up directly.
-        nn.Module.__init__(self)
-        self.vocab_size = vocab_size
-        self.block_size = block_size
-        self.embed_size = embed_size
-        # Tokens now get a C-dimensional embedding instead of a row of next-token logits.
-        self.token_embedding_table = nn.Embedding(vocab_size, embed_size)
+        self.embed_size = embed_size  # token_width() reads it while GPTVer1.__init__ runs
+        super().__init__(vocab_size, block_size)  # forward and generate are GPTVer1's
         self.contextualizer = contextualizer
         self.lm_head = nn.Linear(embed_size, vocab_size)
+
+    def token_width(self) -> int:
+        # Tokens now get a C-dimensional embedding instead of GPTVer1's row of next-token logits.
+        return self.embed_size
 
     def embed(self, idx: torch.Tensor) -> torch.Tensor:
         """(B, T) -> (B, T, C): what the contextualizer reads."""
         return self.token_embedding_table(idx)
 
     def logits(self, idx: torch.Tensor) -> torch.Tensor:
+        # BEGIN SOLUTION 2-2
         x = self.contextualizer(self.embed(idx))  # (B, T, C)
         return self.lm_head(x)  # (B, T, V)
+        # END SOLUTION
 
     def crop_context(self, idx: torch.Tensor) -> torch.Tensor:
         # The model was trained on at most block_size tokens (and later steps cannot read more).

@@ -12,7 +12,9 @@ from torch import nn
 
 class HeadVer2(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # BEGIN SOLUTION 3-1
         B, T, C = x.shape
         wei = torch.tril(torch.ones(T, T, device=x.device, dtype=x.dtype))
         wei = wei / wei.sum(dim=1, keepdim=True)  # each row sums to 1
         return wei @ x  # (T, T) @ (B, T, C) -> (B, T, C)
+        # END SOLUTION

@@ -20,11 +20,15 @@ class HeadVer3(nn.Module):
     @staticmethod
     def masked_softmax(scores: torch.Tensor) -> torch.Tensor:
         """Softmax over the last dim of (..., T, T) scores after hiding the future (col > row)."""
+        # BEGIN SOLUTION 4-1
         T = scores.shape[-1]
         future = torch.ones(T, T, dtype=torch.bool, device=scores.device).triu(diagonal=1)
         return F.softmax(scores.masked_fill(future, float("-inf")), dim=-1)
+        # END SOLUTION
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # BEGIN SOLUTION 4-2
         B, T, C = x.shape
         self.wei = self.masked_softmax(torch.zeros(T, T, device=x.device, dtype=x.dtype))
         return self.wei @ x  # (T, T) @ (B, T, C) -> (B, T, C)
+        # END SOLUTION

@@ -23,17 +23,16 @@ class HeadVer4(HeadVer3):
         self.value = nn.Linear(embed_size, head_size, bias=False)
         self.var: torch.Tensor | None = None  # variance of the last scaled scores
 
-    def forward(self, x: torch.Tensor, debug: bool = False, test: bool = False) -> torch.Tensor:
-        """(B, T, C) -> (B, T, head_size).
-
-        debug (the course's `if debug:` block; `test=True` is the same switch) replaces Q, K and V
-        by standard-normal draws, so that the variance of the scaled scores can be checked.
-        """
+    def forward(self, x: torch.Tensor, debug: bool = False) -> torch.Tensor:
+        """(B, T, C) -> (B, T, head_size), keeping `.var` and `.wei` for the tests."""
         q = self.query(x)  # (B, T, hs)
         k = self.key(x)  # (B, T, hs)
         v = self.value(x)  # (B, T, hs)
-        if debug or test:
+        # The course's `if debug:` block, for the tests (leave it as it is): standard-normal Q, K
+        # and V, so that the variance of the scaled scores can be checked.
+        if debug:
             q, k, v = torch.randn_like(q), torch.randn_like(k), torch.randn_like(v)
+        # BEGIN SOLUTION 5-1
         # Dividing by sqrt(d_k) keeps unit-variance q, k giving unit-variance scores, so the
         # softmax stays diffuse instead of saturating on one position.
         scores = q @ k.transpose(-2, -1) * self.head_size**-0.5  # (B, T, T)
@@ -41,3 +40,4 @@ class HeadVer4(HeadVer3):
             self.var = scores.var()
         self.wei = self.masked_softmax(scores)  # (B, T, T)
         return self.wei @ v  # (B, T, hs)
+        # END SOLUTION

@@ -18,7 +18,6 @@ from torch import nn
 from learngpt.course.step04_softmax_average import HeadVer3
 from learngpt.course.step05_self_attention import HeadVer4
 from learngpt.course.step06_positional_encoding import GPTVer3
-from learngpt.course.step09_layer_norm import LayerNorm
 
 
 class MultiHeadVer1(nn.Module):
@@ -33,8 +32,10 @@ class MultiHeadVer1(nn.Module):
         self.proj = nn.Linear(embed_size, embed_size)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # BEGIN SOLUTION 7-1
         out = torch.cat([head(x) for head in self.heads], dim=-1)  # H x (B, T, hs) -> (B, T, C)
         return self.proj(out)  # (B, T, C)
+        # END SOLUTION
 
 
 class MultiHeadVer2(nn.Module):
@@ -84,17 +85,19 @@ class MultiHeadVer2(nn.Module):
 class GPTVer4(GPTVer3):
     """GPTVer3 with learned positions instead of sinusoids, and a final LayerNorm before lm_head.
 
-    The LayerNorm is the hand-written one of step 9: it keeps the scale of what lm_head reads
-    steady however many blocks the contextualizer stacks.
+    The final LayerNorm (torch's; step 9 writes one by hand) keeps the scale of what lm_head
+    reads steady however many blocks the contextualizer stacks.
     """
 
     def __init__(
         self, contextualizer: nn.Module, vocab_size: int, block_size: int, embed_size: int
     ):
         super().__init__(contextualizer, vocab_size, block_size, embed_size)
-        del self.pos_encoding  # the fixed table of step 6 gives way to a learned one
+        self.ln_f = nn.LayerNorm(embed_size)
+
+    def add_positions(self, block_size: int, embed_size: int) -> None:
+        # A learned (T, C) table takes the place of step 6's fixed sinusoids.
         self.position_embedding_table = nn.Embedding(block_size, embed_size)
-        self.ln_f = LayerNorm(embed_size)
 
     def embed(self, idx: torch.Tensor) -> torch.Tensor:
         T = idx.shape[1]

@@ -20,14 +20,18 @@ class FeedForward(nn.Module):
 
     def __init__(self, embed_size: int):
         super().__init__()
+        # BEGIN SOLUTION 8-1
         self.net = nn.Sequential(
             nn.Linear(embed_size, 4 * embed_size),
             nn.ReLU(),
             nn.Linear(4 * embed_size, embed_size),
         )
+        # END SOLUTION
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # BEGIN SOLUTION 8-1
         return self.net(x)
+        # END SOLUTION
 
 
 class BlockVer1(nn.Module):
@@ -39,13 +43,17 @@ class BlockVer1(nn.Module):
         self.ffwd = FeedForward(embed_size)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # BEGIN SOLUTION 8-2
         return self.ffwd(self.head(x))  # (B, T, C)
+        # END SOLUTION
 
 
 class BlockVer2(BlockVer1):
     """BlockVer1 with a residual connection around the attention and around the feed-forward."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # BEGIN SOLUTION 8-3
         x = x + self.head(x)  # (B, T, C)
         x = x + self.ffwd(x)  # (B, T, C)
         return x
+        # END SOLUTION

@@ -28,10 +28,12 @@ class LayerNorm(nn.Module):
         self.bias = nn.Parameter(torch.zeros(features))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # BEGIN SOLUTION 9-1
         mean = x.mean(dim=-1, keepdim=True)  # (..., 1)
         var = x.var(dim=-1, keepdim=True, unbiased=False)  # (..., 1), biased, as torch does
         x_hat = (x - mean) / torch.sqrt(var + self.eps)  # (..., features)
         return x_hat * self.weight + self.bias
+        # END SOLUTION
 
 
 class BlockVer3(BlockVer2):
@@ -43,6 +45,8 @@ class BlockVer3(BlockVer2):
         self.ln2 = LayerNorm(embed_size)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # BEGIN SOLUTION 9-2
         x = x + self.head(self.ln1(x))  # (B, T, C)
         x = x + self.ffwd(self.ln2(x))  # (B, T, C)
         return x
+        # END SOLUTION

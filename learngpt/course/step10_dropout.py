@@ -19,9 +19,13 @@ class BlockVer4(BlockVer3):
 
     def __init__(self, head: nn.Module, embed_size: int, dropout: float):
         super().__init__(head, embed_size)
+        # BEGIN SOLUTION 10-1
         self.dropout = nn.Dropout(dropout)
+        # END SOLUTION
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # BEGIN SOLUTION 10-1
         x = x + self.dropout(self.head(self.ln1(x)))  # (B, T, C)
         x = x + self.dropout(self.ffwd(self.ln2(x)))  # (B, T, C)
         return x
+        # END SOLUTION

@@ -11,8 +11,17 @@ measuring helpers the course's other claims use are re-exported here for them.
 """
 
 from learngpt.evidence.layer_norm import gradient_ratio
-from learngpt.experiments.claims import EXPERIMENTS, SETUPS, Experiment, Model, get_experiment
+from learngpt.experiments.claims import (
+    EXPERIMENTS,
+    SETUPS,
+    Experiment,
+    Model,
+    get_experiment,
+    make_experiments,
+)
 from learngpt.experiments.models import (
+    REFERENCE,
+    CourseModels,
     attention_only,
     attention_then_ffn,
     deep_stack,
@@ -25,6 +34,9 @@ from learngpt.experiments.runner import experiment_data, run_experiment
 from learngpt.measure import best_time, count_flops, one_cpu_thread
 
 __all__ = [
+    "REFERENCE",
+    "CourseModels",
+    "make_experiments",
     "EXPERIMENTS",
     "SETUPS",
     "Experiment",
