@@ -18,12 +18,21 @@ from learngpt.errors import UserError
 
 
 def build_parser() -> ArgumentParser:
-    from learngpt.commands import answers, bpe_explore, demo, eval, experiment, sample, train
+    from learngpt.commands import (
+        answers,
+        bpe_explore,
+        demo,
+        eval,
+        experiment,
+        sample,
+        serve,
+        train,
+    )
 
     parser = ArgumentParser(prog="learngpt", description=__doc__.splitlines()[0])
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
-    for module in (demo, train, sample, eval, experiment, answers, bpe_explore):
+    for module in (demo, train, sample, eval, experiment, answers, bpe_explore, serve):
         module.add_command(commands)
     return parser
 
