@@ -1,10 +1,17 @@
-"""`learngpt serve`: the playground's API, its attention maps, the learner's models, the page."""
+"""`learngpt serve`: the playground's API, its attention maps, the learner's models, the page.
+
+The page is tested in a real browser: headless Chromium (Debian's `chromium` package, installed
+with `apt-get install -y chromium`) driven by Playwright, which is pointed at that binary, so
+nothing is downloaded. A screenshot of the page lands in the test's tmp dir.
+"""
 
 from __future__ import annotations
 
 import concurrent.futures
+import shutil
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -270,3 +277,95 @@ def test_the_page_and_its_assets_ship_in_the_package(server):
     assert "http" not in page.replace("http://www.w3.org", "")  # nothing from elsewhere
     for name in ("app.js", "style.css"):
         assert httpx.get(f"{server}/static/{name}").status_code == 200
+
+
+# ---- the page in a real browser ----
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # CI runs as root in a container
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+needs_chromium = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason="needs Chromium: apt-get install -y chromium"
+)
+
+
+@pytest.fixture
+def browser_page(tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            tmp_path / "profile",  # a fresh profile every time
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 1100},
+        )
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
+
+
+@needs_chromium
+def test_the_page_streams_text_and_draws_the_attention_map(
+    trained_template, browser_page, tmp_path
+):
+    runs = [run_entry(trained_template.out, "tiny"), run_entry(trained_template.out, "tiny-again")]
+    page = browser_page
+    with serving(create_app(runs)) as url:
+        page.goto(url)
+        page.wait_for_selector("#compare-list input:checked")  # the runs are listed
+        page.fill("[data-testid=prompt]", "ROMEO:")
+        page.fill("[data-testid=max-tokens]", "40")
+        page.fill("[data-testid=seed]", "7")
+        # count the changes to the output: a streamed text arrives in many small appends
+        page.evaluate(
+            """() => {
+                window.outputChanges = 0;
+                new MutationObserver((m) => { window.outputChanges += m.length; })
+                    .observe(document.querySelector('[data-testid=output]'), {childList: true});
+            }"""
+        )
+        page.click("[data-testid=generate]")
+        page.wait_for_selector("[data-testid=attention][data-drawn=true]", timeout=30_000)
+        page.wait_for_function("!document.querySelector('[data-testid=generate]').disabled")
+
+        output = page.inner_text("[data-testid=output]")
+        assert output.startswith("ROMEO:") and len(output) > len("ROMEO:") + 20
+        assert page.evaluate("window.outputChanges") >= 40  # the prompt, then token by token
+        # one thumbnail per head (1 layer x 2 heads), and a drawn heatmap with colour in it
+        assert page.locator("[data-testid=attention] .thumbs canvas").count() == 2
+        inked = page.evaluate(
+            """() => {
+                const c = document.querySelector('[data-testid=attention-map]');
+                const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                let inked = 0;
+                for (let i = 0; i < px.length; i += 4) if (px[i] < 200) inked++;
+                return [c.width, inked];
+            }"""
+        )
+        assert inked[0] > 0 and inked[1] > 0
+        # hover a token to see what it attended to: the window's first token sees only itself
+        tokens = page.locator("[data-testid=attention] .tokens span")
+        tokens.nth(0).hover()
+        assert f"“{tokens.nth(0).inner_text()}” attended to" in page.inner_text(".heatmap")
+        weights = [float(w) for w in tokens.evaluate_all("s => s.map(e => e.dataset.weight)")]
+        assert weights[0] == 1 and set(weights[1:]) == {0}, weights
+        tokens.nth(5).hover()
+        assert f"“{tokens.nth(5).inner_text()}” attended to" in page.inner_text(".heatmap")
+        weights = [float(w) for w in tokens.evaluate_all("s => s.map(e => e.dataset.weight)")]
+        assert sum(weights[:6]) == pytest.approx(1, abs=0.01) and set(weights[6:]) == {0}
+        # side by side: the same model, prompt and seed give the same text in both columns
+        columns = page.locator("[data-testid=compare-output]").all_inner_texts()
+        assert len(columns) == 2 and columns[0] == columns[1] == output
+        assert page.locator("[data-testid=loss] svg").count() == 2
+        page.screenshot(path=tmp_path / "playground.png", full_page=True)
+    assert (tmp_path / "playground.png").stat().st_size > 10_000

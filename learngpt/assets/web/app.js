@@ -242,6 +242,7 @@ function drawAttention(data) {
     const row = data.layers[layer][head][focus];
     [...tokens.children].forEach((span, j) => {
       const w = j <= focus ? row[j] : 0;
+      span.dataset.weight = w;
       span.style.background = `rgba(36, 86, 201, ${Math.min(1, Math.sqrt(w)).toFixed(3)})`;
       span.style.color = w > 0.3 ? "#fff" : "";
       span.classList.toggle("focus", j === focus);
