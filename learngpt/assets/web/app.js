@@ -196,24 +196,38 @@ function column(name) {
 
 const shown = (token) => token.replace(/\n/g, "↵").replace(/ /g, "·") || "∅";
 
-function paint(canvas, matrix, cell, focus = -1) {
+// Draw matrix (T x T) with cells of `cell` px; with `labels`, the tokens along both edges.
+function paint(canvas, matrix, cell, { focus = -1, labels = null } = {}) {
   const T = matrix.length;
-  canvas.width = canvas.height = T * cell;
+  const margin = labels ? 28 : 0;
+  canvas.width = canvas.height = margin + T * cell;
   const ctx = canvas.getContext("2d");
   ctx.fillStyle = "#fff";
-  ctx.fillRect(0, 0, T * cell, T * cell);
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
   for (let i = 0; i < T; i++) {
     for (let j = 0; j <= i; j++) {
       const w = Math.sqrt(matrix[i][j]);  // sqrt: small weights stay visible
       ctx.fillStyle = `rgb(${Math.round(255 - 219 * w)},${Math.round(255 - 169 * w)},${Math.round(255 - 54 * w)})`;
-      ctx.fillRect(j * cell, i * cell, cell, cell);
+      ctx.fillRect(margin + j * cell, margin + i * cell, cell, cell);
     }
+  }
+  if (labels) {
+    ctx.fillStyle = "#1d2330";
+    ctx.font = `${Math.min(13, cell - 2)}px monospace`;
+    ctx.textAlign = "center";
+    ctx.textBaseline = "middle";
+    labels.forEach((token, k) => {
+      const mid = margin + k * cell + cell / 2;
+      ctx.fillText(shown(token), mid, margin / 2);  // keys along the top
+      ctx.fillText(shown(token), margin / 2, mid);  // queries down the side
+    });
   }
   if (focus >= 0) {
     ctx.strokeStyle = "#e0672a";
     ctx.lineWidth = 2;
-    ctx.strokeRect(1, focus * cell + 1, T * cell - 2, cell - 2);
+    ctx.strokeRect(margin + 1, margin + focus * cell + 1, T * cell - 2, cell - 2);
   }
+  return margin;
 }
 
 function drawAttention(data) {
@@ -232,13 +246,14 @@ function drawAttention(data) {
   thumbs.style.gridTemplateColumns = `auto repeat(${heads}, auto)`;
   const big = document.createElement("canvas");
   big.dataset.testid = "attention-map";
-  const cell = Math.max(4, Math.floor(384 / T));
+  const cell = Math.max(4, Math.min(26, Math.floor(416 / T)));
+  let margin = 0;
   const tokens = document.createElement("div");
   tokens.className = "tokens";
   const title = document.createElement("div");
   const redraw = () => {
     title.textContent = `layer ${layer + 1}, head ${head + 1}: what “${shown(data.tokens[focus])}” attended to`;
-    paint(big, data.layers[layer][head], cell, focus);
+    margin = paint(big, data.layers[layer][head], cell, { focus, labels: cell >= 10 ? data.tokens : null });
     const row = data.layers[layer][head][focus];
     [...tokens.children].forEach((span, j) => {
       const w = j <= focus ? row[j] : 0;
@@ -273,7 +288,7 @@ function drawAttention(data) {
     tokens.append(span);
   });
   big.addEventListener("mousemove", (e) => {
-    const row = Math.floor(e.offsetY / cell);
+    const row = Math.floor((e.offsetY - margin) / cell);
     if (row >= 0 && row < T && row !== focus) { focus = row; redraw(); }
   });
   const right = document.createElement("div");
