@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import shutil
+import socket
 import sys
 import time
 from pathlib import Path
@@ -20,6 +21,7 @@ import trainer_helpers
 from trainer_helpers import assert_user_error, run_cli
 from web_helpers import events, generated_text, make_workspace, serving
 
+from learngpt.commands import build_parser
 from learngpt.course import GPTVer4, HeadVer4, MultiHeadVer1, MultiHeadVer2
 from learngpt.model import GPT, GPTConfig
 from learngpt.resources import asset
@@ -27,7 +29,7 @@ from learngpt.tokenizers import CharTokenizer
 from learngpt.web import create_app
 from learngpt.web.attention import attention_maps
 from learngpt.web.generation import MAX_NEW_TOKENS, MAX_PROMPT_CHARS
-from learngpt.web.models import READY, Served, run_entry
+from learngpt.web.models import READY, Served, run_entry, unique_names
 from learngpt.web.workspace import Workspace
 
 trained_template = trainer_helpers.trained_template  # a tiny trained run (block_size 16)
@@ -163,7 +165,7 @@ def test_attention_event_covers_the_text_when_asked(server):
         ({"prompt": 3}, 422, "prompt"),
         ({"prompt": "x", "colour": "red"}, 422, "unknown field"),
         ({"prompt": "x", "run": "nope"}, 404, "tiny"),
-        ({"prompt": "naïve €"}, 422, "does not know"),
+        ({"prompt": "naïve €"}, 422, "does not know these characters: 'ï', '€'"),
     ],
 )
 def test_bad_requests_get_a_4xx_json_error_and_the_server_keeps_serving(
@@ -196,7 +198,7 @@ def test_a_client_that_disconnects_stops_its_generation():
     # untrained, but big enough that 1000 tokens without a cache take far longer than the test
     torch.manual_seed(0)
     model = GPT(GPTConfig(vocab_size=65, block_size=256, n_layers=4, n_heads=4, embed_size=128))
-    model.eval().generate = None  # not used: the server calls learngpt.generate.generate
+    model.eval()
     entry = Served("big", "run", READY, CharTokenizer([chr(32 + i) for i in range(65)]), model)
     app = create_app([entry])
     playground = app.state.playground
@@ -262,10 +264,25 @@ def test_workspace_models_train_in_the_background_then_generate(tmp_path, monkey
 # ---- the command and the shipped page ----
 
 
-def test_serve_needs_something_to_serve(tmp_path):
+def test_serve_needs_something_to_serve_and_a_free_port(tmp_path, trained_template):
     assert_user_error(run_cli("serve"), "--out")
     assert_user_error(run_cli("serve", "--workspace", tmp_path), "course start")
     assert_user_error(run_cli("serve", "--out", tmp_path / "none"), "train first")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli("serve", "--out", trained_template.out, "--port", port)
+    assert_user_error(result, f"cannot listen on 127.0.0.1:{port}", "another --port")
+
+
+def test_serve_listens_on_this_machine_only_unless_told():
+    args = build_parser().parse_args(["serve", "--out", "runs/x"])
+    assert (args.host, args.port, args.out) == ("127.0.0.1", 8000, ["runs/x"])
+
+
+def test_runs_get_short_distinct_names():
+    assert unique_names(["runs/a", "other/a", "b/", "x/a"]) == ["a", "a-2", "b", "a-3"]
 
 
 def test_the_page_and_its_assets_ship_in_the_package(server):

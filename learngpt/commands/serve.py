@@ -10,6 +10,8 @@ Serves trained runs (each --out) and, with --workspace, the learner's own models
 from __future__ import annotations
 
 import argparse
+import contextlib
+import socket
 import sys
 
 from learngpt.commands.arguments import positive
@@ -53,6 +55,25 @@ def run(args: argparse.Namespace) -> int:
     ]
     workspace = Workspace(args.workspace, steps=args.workspace_steps) if args.workspace else None
     app = create_app(served, workspace, max_concurrent=args.max_concurrent)
+    sock = listening_socket(args.host, args.port)
     print(f"learngpt playground on http://{args.host}:{args.port}/ (Ctrl-C stops)", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    # uvicorn shuts down cleanly on Ctrl-C, then passes the signal on: that is a normal stop
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
+    print("playground stopped", file=sys.stderr)
     return 0
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to host:port, or a UserError saying why not (e.g. the port is taken)."""
+    try:
+        info = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        sock = socket.socket(info[0], socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(info[4])
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise UserError(
+            f"cannot listen on {host}:{port} ({reason}); pick another --port or --host"
+        ) from None
+    return sock

@@ -29,8 +29,7 @@ from starlette.responses import FileResponse, JSONResponse, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from learngpt.errors import UserError
-from learngpt.generate import encode_prompt
+from learngpt.generate import encode_prompt, unknown_chars
 from learngpt.resources import asset
 from learngpt.web.generation import BadRequest, parse_request, run_generation
 from learngpt.web.models import READY, Served
@@ -148,10 +147,11 @@ def create_app(
             entry = playground.find(params.run)
             if entry.status != READY:
                 raise BadRequest(409, f"'{entry.name}' is not ready: {entry.status} {entry.detail}")
-            try:
-                prompt_ids = encode_prompt(entry.tokenizer, params.prompt, drop_unknown=False)
-            except UserError as exc:
-                raise BadRequest(422, str(exc).replace(" or pass --drop-unknown", "")) from None
+            unknown = unknown_chars(entry.tokenizer, params.prompt)
+            if unknown:
+                shown = ", ".join(repr(c) for c in unknown)
+                raise BadRequest(422, f"'{entry.name}' does not know these characters: {shown}")
+            prompt_ids = encode_prompt(entry.tokenizer, params.prompt, drop_unknown=False)
             if playground.active >= MAX_WAITING:
                 raise BadRequest(503, "too many generations at once; try again shortly")
         except BadRequest as exc:
