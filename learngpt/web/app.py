@@ -3,7 +3,8 @@
     GET  /                  the page (learngpt/assets/web/index.html)
     GET  /static/...        its script and style sheet
     GET  /api/runs          the models: name, status, config, loss curve
-    GET  /api/status        generations running and finished (completed, cancelled, failed)
+    GET  /api/status        generations waiting, running and finished (completed, cancelled,
+                            failed), and the most that ever ran at once
     POST /api/generate      {prompt, max_new_tokens, temperature, top_k, top_p, seed, run,
                              attention} -> server-sent events: start, token..., [attention],
                              done (or error)
@@ -57,6 +58,8 @@ class Playground:
         self.pool = ThreadPoolExecutor(max_concurrent, thread_name_prefix="generate")
         self.lock = threading.Lock()
         self.active = 0  # running or waiting for a worker
+        self.running = 0  # in a worker now
+        self.peak_running = 0  # the most ever running at once (<= max_concurrent)
         self.finished: Counter[str] = Counter()
 
     def models(self) -> list[Served]:
@@ -85,11 +88,15 @@ class Playground:
 
         def work() -> None:
             outcome = "failed"
+            with self.lock:
+                self.running += 1
+                self.peak_running = max(self.peak_running, self.running)
             try:
                 outcome = run_generation(entry, request, prompt_ids, emit, stop)
             finally:
                 with self.lock:
                     self.active -= 1
+                    self.running -= 1
                     self.finished[outcome] += 1
                 emit("end", {})  # wakes the stream if nothing else will
 
@@ -129,6 +136,8 @@ def create_app(
             return JSONResponse(
                 {
                     "active": playground.active,
+                    "running": playground.running,
+                    "peak_running": playground.peak_running,
                     "max_concurrent": playground.max_concurrent,
                     "finished": dict(playground.finished),
                 }
