@@ -29,7 +29,7 @@ from learngpt.tokenizers import CharTokenizer
 from learngpt.web import create_app
 from learngpt.web.attention import attention_maps
 from learngpt.web.generation import MAX_NEW_TOKENS, MAX_PROMPT_CHARS
-from learngpt.web.models import READY, Served, run_entry, unique_names
+from learngpt.web.models import READY, CourseModel, Served, run_entry, unique_names
 from learngpt.web.workspace import Workspace
 
 trained_template = trainer_helpers.trained_template  # a tiny trained run (block_size 16)
@@ -195,13 +195,19 @@ def test_sixteen_concurrent_generations_all_complete(server):
     assert 1 <= status["peak_running"] <= status["max_concurrent"] == 4  # the rest waited
 
 
-def test_a_client_that_disconnects_stops_its_generation():
+def test_a_client_that_disconnects_stops_its_generation_and_failures_are_reported():
     # untrained, but big enough that 1000 tokens without a cache take far longer than the test
     torch.manual_seed(0)
     model = GPT(GPTConfig(vocab_size=65, block_size=256, n_layers=4, n_heads=4, embed_size=128))
     model.eval()
-    entry = Served("big", "run", READY, CharTokenizer([chr(32 + i) for i in range(65)]), model)
-    app = create_app([entry])
+    tokenizer = CharTokenizer([chr(32 + i) for i in range(65)])
+    broken = CourseModel(Broken(), block_size=8)  # fails in its first forward pass
+    app = create_app(
+        [
+            Served("big", "run", READY, tokenizer, model),
+            Served("broken", "run", READY, tokenizer, broken),
+        ]
+    )
     playground = app.state.playground
     with serving(app) as url:
         body = {"prompt": "ABC", "max_new_tokens": MAX_NEW_TOKENS}
@@ -214,7 +220,16 @@ def test_a_client_that_disconnects_stops_its_generation():
             assert time.monotonic() - started < 20, "the generation did not stop"
             time.sleep(0.05)
         assert playground.active == 0 and playground.finished["completed"] == 0
-        assert httpx.get(f"{url}/api/runs").status_code == 200
+        # a generation that fails ends its stream with an error event; the server carries on
+        stream = generate(url, run="broken")
+        assert [e for e, _ in stream] == ["start", "error"]
+        assert stream[1][1]["error"] == "RuntimeError: this model is broken"
+        assert generated_text(generate(url, run="big", max_new_tokens=3)).startswith("ROMEO:")
+
+
+class Broken(torch.nn.Module):
+    def forward(self, idx, targets=None):
+        raise RuntimeError("this model is broken")
 
 
 # ---- the learner's models ----

@@ -33,6 +33,7 @@ from starlette.staticfiles import StaticFiles
 from learngpt.generate import encode_prompt, unknown_chars
 from learngpt.resources import asset
 from learngpt.web.generation import BadRequest, parse_request, run_generation
+from learngpt.web.generation import Request as GenerateRequest
 from learngpt.web.models import READY, Served
 from learngpt.web.workspace import Workspace
 
@@ -77,7 +78,7 @@ class Playground:
         names = ", ".join(e.name for e in models)
         raise BadRequest(404, f"no run named '{name}'; the runs are: {names}")
 
-    async def stream(self, entry: Served, request, prompt_ids: list[int]):
+    async def stream(self, entry: Served, params: GenerateRequest, prompt_ids: list[int]):
         """The events of one generation, as server-sent-event text."""
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue = asyncio.Queue()
@@ -92,7 +93,7 @@ class Playground:
                 self.running += 1
                 self.peak_running = max(self.peak_running, self.running)
             try:
-                outcome = run_generation(entry, request, prompt_ids, emit, stop)
+                outcome = run_generation(entry, params, prompt_ids, emit, stop)
             finally:
                 with self.lock:
                     self.active -= 1

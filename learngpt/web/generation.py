@@ -9,6 +9,7 @@ went away).
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Callable
@@ -111,7 +112,9 @@ def attention_event(model, tokenizer, ids: list[int]) -> dict[str, Any]:
 
 
 def device_of(model: torch.nn.Module) -> torch.device:
-    return next(model.parameters()).device
+    """Where the model's tensors are (the CPU for a model without any)."""
+    tensor = next(itertools.chain(model.parameters(), model.buffers()), None)
+    return tensor.device if tensor is not None else torch.device("cpu")
 
 
 def run_generation(
