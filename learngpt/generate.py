@@ -154,22 +154,43 @@ def encode_prompt(tokenizer: Tokenizer, prompt: str, drop_unknown: bool) -> list
     return [0] if unknown_chars(tokenizer, "\n") else tokenizer.encode("\n")
 
 
-def stream_text(tokenizer: Tokenizer, prompt_ids: list[int], new_ids: Iterator[int]):
-    """Yield the text of each new token as soon as it is printable.
+class TextDecoder:
+    """Text of a growing token sequence, handed out piece by piece as it becomes printable.
 
     Decoding token by token is wrong for byte-level BPE, where one character may span two
-    tokens; so decode everything so far and yield what was added, holding back an incomplete
+    tokens; so decode everything so far and hand out what was added, holding back an incomplete
     character (shown as U+FFFD) until the next token completes it.
     """
-    ids = list(prompt_ids)
-    shown = len(tokenizer.decode(ids))
-    for token in new_ids:
-        ids.append(token)
-        text = tokenizer.decode(ids)
+
+    def __init__(self, tokenizer: Tokenizer, prompt_ids: list[int]):
+        self.tokenizer = tokenizer
+        self.ids = list(prompt_ids)
+        self.shown = len(tokenizer.decode(self.ids))
+
+    def push(self, token: int) -> str:
+        """The text that `token` makes printable (may be empty)."""
+        self.ids.append(token)
+        text = self.tokenizer.decode(self.ids)
         end = len(text.rstrip("\ufffd"))
-        if end > shown:
-            yield text[shown:end]
-            shown = end
-    text = tokenizer.decode(ids)
-    if len(text) > shown:
-        yield text[shown:]
+        if end <= self.shown:
+            return ""
+        piece, self.shown = text[self.shown : end], end
+        return piece
+
+    def flush(self) -> str:
+        """Whatever is still held back (an incomplete character at the very end)."""
+        text = self.tokenizer.decode(self.ids)
+        piece, self.shown = text[self.shown :], len(text)
+        return piece
+
+
+def stream_text(tokenizer: Tokenizer, prompt_ids: list[int], new_ids: Iterator[int]):
+    """Yield the text of each new token as soon as it is printable (see TextDecoder)."""
+    decoder = TextDecoder(tokenizer, prompt_ids)
+    for token in new_ids:
+        piece = decoder.push(token)
+        if piece:
+            yield piece
+    rest = decoder.flush()
+    if rest:
+        yield rest

@@ -28,6 +28,7 @@ def build_parser() -> ArgumentParser:
         export_hf,
         import_hf,
         sample,
+        serve,
         train,
     )
 
@@ -45,6 +46,7 @@ def build_parser() -> ArgumentParser:
         import_hf,
         export_hf,
         course,
+        serve,
     ):
         module.add_command(commands)
     return parser

@@ -1,0 +1,193 @@
+"""The playground's web app: one page, its static files, and a small JSON / server-sent-events API.
+
+    GET  /                  the page (learngpt/assets/web/index.html)
+    GET  /static/...        its script and style sheet
+    GET  /api/runs          the models: name, status, config, loss curve
+    GET  /api/status        generations waiting, running and finished (completed, cancelled,
+                            failed), and the most that ever ran at once
+    POST /api/generate      {prompt, max_new_tokens, temperature, top_k, top_p, seed, run,
+                             attention} -> server-sent events: start, token..., [attention],
+                             done (or error)
+
+Generations run in a pool of worker threads (at most `max_concurrent` at once, the rest wait),
+so the event loop stays free to serve pages and to notice clients that leave: a client that
+disconnects sets its generation's stop flag, and the worker stops at the next token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, StreamingResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from learngpt.generate import encode_prompt, unknown_chars
+from learngpt.resources import asset
+from learngpt.web.generation import BadRequest, parse_request, run_generation
+from learngpt.web.generation import Request as GenerateRequest
+from learngpt.web.models import READY, Served
+from learngpt.web.workspace import Workspace
+
+MAX_BODY_BYTES = 64 * 1024
+MAX_WAITING = 64  # requests beyond this many running or waiting get 503
+
+
+def error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def sse(event: str, data: dict[str, Any]) -> str:
+    return f"event: {event}\ndata: {json.dumps(data)}\n\n"
+
+
+class Playground:
+    """The models and the generation pool behind the app."""
+
+    def __init__(self, served: list[Served], workspace: Workspace | None, max_concurrent: int):
+        self.served = {entry.name: entry for entry in served}
+        self.workspace = workspace
+        self.max_concurrent = max_concurrent
+        self.pool = ThreadPoolExecutor(max_concurrent, thread_name_prefix="generate")
+        self.lock = threading.Lock()
+        self.active = 0  # running or waiting for a worker
+        self.running = 0  # in a worker now
+        self.peak_running = 0  # the most ever running at once (<= max_concurrent)
+        self.finished: Counter[str] = Counter()
+
+    def models(self) -> list[Served]:
+        return [*self.served.values(), *(self.workspace.entries if self.workspace else [])]
+
+    def find(self, name: str | None) -> Served:
+        models = self.models()
+        if not models:
+            raise BadRequest(404, "no models are served; start with: learngpt serve --out RUN")
+        if name is None:
+            return models[0]
+        for entry in models:
+            if entry.name == name:
+                return entry
+        names = ", ".join(e.name for e in models)
+        raise BadRequest(404, f"no run named '{name}'; the runs are: {names}")
+
+    async def stream(self, entry: Served, params: GenerateRequest, prompt_ids: list[int]):
+        """The events of one generation, as server-sent-event text."""
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue = asyncio.Queue()
+        stop = threading.Event()
+
+        def emit(event: str, data: dict[str, Any]) -> None:
+            loop.call_soon_threadsafe(queue.put_nowait, (event, data))
+
+        def work() -> None:
+            outcome = "failed"
+            with self.lock:
+                self.running += 1
+                self.peak_running = max(self.peak_running, self.running)
+            try:
+                outcome = run_generation(entry, params, prompt_ids, emit, stop)
+            finally:
+                with self.lock:
+                    self.active -= 1
+                    self.running -= 1
+                    self.finished[outcome] += 1
+                emit("end", {})  # wakes the stream if nothing else will
+
+        with self.lock:  # counted here: a stream that never starts never runs work()
+            self.active += 1
+        self.pool.submit(work)
+        try:
+            while True:
+                event, data = await queue.get()
+                if event == "end":
+                    break
+                yield sse(event, data)
+        finally:  # the stream ended, or the client left (this task was cancelled)
+            stop.set()
+
+    def close(self) -> None:
+        if self.workspace:
+            self.workspace.stop.set()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def create_app(
+    served: list[Served], workspace: Workspace | None = None, max_concurrent: int = 4
+) -> Starlette:
+    """The ASGI app serving `served` (trained runs) and the learner's `workspace` models."""
+    playground = Playground(served, workspace, max_concurrent)
+    web = asset("web")
+
+    async def index(request: Request):
+        return FileResponse(web / "index.html")
+
+    async def runs(request: Request):
+        return JSONResponse({"runs": [entry.to_json() for entry in playground.models()]})
+
+    async def status(request: Request):
+        with playground.lock:
+            return JSONResponse(
+                {
+                    "active": playground.active,
+                    "running": playground.running,
+                    "peak_running": playground.peak_running,
+                    "max_concurrent": playground.max_concurrent,
+                    "finished": dict(playground.finished),
+                }
+            )
+
+    async def generate(request: Request):
+        try:
+            body = await request.body()
+            if len(body) > MAX_BODY_BYTES:
+                raise BadRequest(413, f"the request body is over {MAX_BODY_BYTES} bytes")
+            try:
+                data = json.loads(body)
+            except ValueError as exc:  # also bad UTF-8
+                raise BadRequest(400, f"the body is not valid JSON ({exc})") from None
+            params = parse_request(data)
+            entry = playground.find(params.run)
+            if entry.status != READY:
+                raise BadRequest(409, f"'{entry.name}' is not ready: {entry.status} {entry.detail}")
+            unknown = unknown_chars(entry.tokenizer, params.prompt)
+            if unknown:
+                shown = ", ".join(repr(c) for c in unknown)
+                raise BadRequest(422, f"'{entry.name}' does not know these characters: {shown}")
+            prompt_ids = encode_prompt(entry.tokenizer, params.prompt, drop_unknown=False)
+            if playground.active >= MAX_WAITING:
+                raise BadRequest(503, "too many generations at once; try again shortly")
+        except BadRequest as exc:
+            return error(exc.status, str(exc))
+        return StreamingResponse(
+            playground.stream(entry, params, prompt_ids),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache"},
+        )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        if workspace:
+            workspace.start()
+        yield
+        playground.close()
+
+    app = Starlette(
+        routes=[
+            Route("/", index),
+            Route("/api/runs", runs),
+            Route("/api/status", status),
+            Route("/api/generate", generate, methods=["POST"]),
+            Mount("/static", StaticFiles(directory=web), name="static"),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.playground = playground
+    return app

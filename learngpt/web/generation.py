@@ -1,0 +1,170 @@
+"""One generation request: its checked parameters, and the work that streams its events.
+
+`parse_request(body)` turns the JSON body of POST /api/generate into a `Request` or raises
+`BadRequest` (a 4xx status and a message). `run_generation(...)` runs in a worker thread: it
+calls `emit(event, data)` once with "start", once per new token with "token", optionally with
+"attention", and finally with "done" or "error"; it stops early when `stop` is set (the client
+went away).
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from learngpt.errors import UserError
+from learngpt.generate import TextDecoder, check_sampling, generate
+from learngpt.model import GPT
+from learngpt.web.attention import attention_maps
+from learngpt.web.models import Served
+
+MAX_PROMPT_CHARS = 2000
+MAX_NEW_TOKENS = 1000
+ATTENTION_TOKENS = 64  # the attention map covers at most the text's last 64 tokens
+
+
+class BadRequest(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class Request:
+    prompt: str
+    max_new_tokens: int = 200
+    temperature: float = 1.0
+    top_k: int | None = None
+    top_p: float | None = None
+    seed: int = 0
+    run: str | None = None  # None: the first model
+    attention: bool = False  # also send the attention weights of the generated text
+
+
+def _number(name: str, value: Any, kind: type, optional: bool) -> Any:
+    if value is None and optional:
+        return None
+    ok = isinstance(value, (int, float) if kind is float else int) and not isinstance(value, bool)
+    if not ok:
+        what = "an integer" if kind is int else "a number"
+        raise BadRequest(422, f"'{name}' must be {what}{' or null' if optional else ''}")
+    return kind(value)
+
+
+def parse_request(body: Any) -> Request:
+    """The checked parameters of a generation request; BadRequest says what is wrong."""
+    if not isinstance(body, dict):
+        raise BadRequest(400, 'the body must be a JSON object such as {"prompt": "ROMEO:"}')
+    unknown = sorted(set(body) - set(Request.__dataclass_fields__))
+    if unknown:
+        known = ", ".join(Request.__dataclass_fields__)
+        raise BadRequest(422, f"unknown field '{unknown[0]}'; known fields are: {known}")
+    prompt = body.get("prompt")
+    if not isinstance(prompt, str):
+        raise BadRequest(422, "'prompt' must be a string (it may be empty)")
+    if len(prompt) > MAX_PROMPT_CHARS:
+        raise BadRequest(
+            413, f"'prompt' has {len(prompt)} characters; the limit is {MAX_PROMPT_CHARS}"
+        )
+    defaults = Request(prompt)
+    request = Request(
+        prompt=prompt,
+        max_new_tokens=_number(
+            "max_new_tokens", body.get("max_new_tokens", defaults.max_new_tokens), int, False
+        ),
+        temperature=_number("temperature", body.get("temperature", 1.0), float, False),
+        top_k=_number("top_k", body.get("top_k"), int, True),
+        top_p=_number("top_p", body.get("top_p"), float, True),
+        seed=_number("seed", body.get("seed", 0), int, False),
+        run=body.get("run"),
+        attention=body.get("attention", False),
+    )
+    if not 0 <= request.max_new_tokens <= MAX_NEW_TOKENS:
+        raise BadRequest(
+            422, f"'max_new_tokens' must be in 0 .. {MAX_NEW_TOKENS}, got {request.max_new_tokens}"
+        )
+    try:
+        check_sampling(request.temperature, request.top_k, request.top_p)
+    except UserError as exc:
+        raise BadRequest(422, str(exc)) from None
+    if request.run is not None and not isinstance(request.run, str):
+        raise BadRequest(422, "'run' must be the name of a run (GET /api/runs lists them)")
+    if not isinstance(request.attention, bool):
+        raise BadRequest(422, "'attention' must be true or false")
+    return request
+
+
+def attention_event(model, tokenizer, ids: list[int]) -> dict[str, Any]:
+    """The attention weights of every layer and head over the text's last tokens."""
+    window = ids[-min(ATTENTION_TOKENS, model.config.block_size) :]
+    maps = attention_maps(model, torch.tensor([window], device=device_of(model)))
+    return {
+        "tokens": [tokenizer.decode([t]) for t in window],
+        # layers x heads x (T, T), rounded: the page draws them, 3 decimals are plenty
+        "layers": [(m.double() * 1000).round().div(1000).tolist() for m in maps],
+    }
+
+
+def device_of(model: torch.nn.Module) -> torch.device:
+    """Where the model's tensors are (the CPU for a model without any)."""
+    tensor = next(itertools.chain(model.parameters(), model.buffers()), None)
+    return tensor.device if tensor is not None else torch.device("cpu")
+
+
+def run_generation(
+    served: Served,
+    request: Request,
+    prompt_ids: list[int],
+    emit: Callable[[str, dict[str, Any]], None],
+    stop: threading.Event,
+) -> str:
+    """Generate in this (worker) thread, emitting events; return "completed" or "cancelled"."""
+    if stop.is_set():  # the client left while the request waited for a worker
+        return "cancelled"
+    model, tokenizer = served.model, served.tokenizer
+    try:
+        emit("start", {"run": served.name, "prompt": tokenizer.decode(prompt_ids)})
+        device = device_of(model)
+        generator = torch.Generator(device).manual_seed(request.seed)
+        context = torch.tensor([prompt_ids], dtype=torch.long, device=device)  # (1, T)
+        steps = generate(
+            model,
+            context,
+            request.max_new_tokens,
+            temperature=request.temperature,
+            top_k=request.top_k,
+            top_p=request.top_p,
+            use_kv_cache=isinstance(model, GPT),  # the course's models have no cache
+            generator=generator,
+        )
+        decoder, started, count = TextDecoder(tokenizer, prompt_ids), time.perf_counter(), 0
+        for token in steps:
+            if stop.is_set():
+                steps.close()
+                return "cancelled"
+            count += 1
+            token_id = int(token[0])
+            emit("token", {"id": token_id, "text": decoder.push(token_id)})
+        seconds = time.perf_counter() - started
+        if request.attention:
+            emit("attention", attention_event(model, tokenizer, decoder.ids))
+        emit(
+            "done",
+            {
+                "text": decoder.flush(),
+                "tokens": count,
+                "seconds": round(seconds, 3),
+                "tokens_per_s": round(count / seconds, 1) if seconds else None,
+            },
+        )
+        return "completed"
+    except Exception as exc:  # the stream has started: report in-band, keep the server up
+        message = str(exc) if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"
+        emit("error", {"error": message})
+        return "failed"
