@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format clean
+.PHONY: demo test lint format clean chromium
 
 # torch==2.13.0 goes first: it is the CPU build that lies on this machine's disk. Asking for the
 # package's range before it is installed would pull a multi-GB CUDA build from the registry.
@@ -22,7 +22,14 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint
+# The playground's test drives Debian's Chromium with Playwright (Playwright's own browser
+# download is not used); install it when it is missing and we may (root), else say how.
+chromium:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+		{ echo "make test needs Chromium: sudo apt-get install chromium" >&2; exit 1; }
+
+test: lint chromium
 	$(BIN)/python -m pytest
 
 format: $(STAMP)

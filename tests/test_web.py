@@ -324,14 +324,14 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
-needs_chromium = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="needs Chromium: apt-get install -y chromium"
-)
 
 
 @pytest.fixture
 def browser_page(tmp_path):
     from playwright.sync_api import sync_playwright
+
+    # `make test` installs Chromium (Makefile, target `chromium`); a missing one is a failure
+    assert Path(CHROMIUM).exists(), "needs Chromium: run `make chromium` (apt-get install chromium)"
 
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
@@ -347,7 +347,6 @@ def browser_page(tmp_path):
             context.close()
 
 
-@needs_chromium
 def test_the_page_streams_text_and_draws_the_attention_map(
     trained_template, browser_page, tmp_path
 ):

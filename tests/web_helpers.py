@@ -15,51 +15,15 @@ from pathlib import Path
 
 import uvicorn
 
-# The course's files and the classes each holds (learngpt course start writes DIR/mygpt/ so).
-COURSE_FILES = {
-    "gpt_v1": ["GPTVer1"],
-    "gpt_v2": ["GPTVer2"],
-    "gpt_v3": ["GPTVer3"],
-    "gpt_v4": ["GPTVer4"],
-    "head_v1": ["HeadVer1"],
-    "head_v2": ["HeadVer2"],
-    "head_v3": ["HeadVer3"],
-    "head_v4": ["HeadVer4"],
-    "multi_head_v1": ["MultiHeadVer1"],
-    "multi_head_v2": ["MultiHeadVer2"],
-    "feed_forward": ["FeedForward"],
-    "block_v1": ["BlockVer1"],
-    "block_v2": ["BlockVer2"],
-    "block_v3": ["BlockVer3"],
-    "block_v4": ["BlockVer4"],
-    "layer_normalization": ["LayerNorm"],
-}
-
-TODO_BLOCK_V4 = """from learngpt.course import BlockVer3
-
-
-class BlockVer4(BlockVer3):
-    def __init__(self, head, embed_size, dropout):
-        super().__init__(head, embed_size)
-
-    def forward(self, x):
-        raise NotImplementedError("TODO 10-1: write BlockVer4.forward (dropout after each part)")
-"""
+from learngpt.exercises import workspace
 
 
 def make_workspace(directory: Path) -> Path:
-    """A learner's workspace with steps 1-9 solved and step 10 (block_v4.py) still a TODO.
-
-    Each file re-exports learngpt's reference solution. When `learngpt course start DIR
-    --solutions` exists (issue 14), call it here instead and write TODO_BLOCK_V4 over
-    DIR/mygpt/block_v4.py: the tests need nothing else.
-    """
-    package = directory / "mygpt"
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text("")
-    for module, classes in COURSE_FILES.items():
-        (package / f"{module}.py").write_text(f"from learngpt.course import {', '.join(classes)}\n")
-    (package / "block_v4.py").write_text(TODO_BLOCK_V4)
+    """A learner's workspace (`learngpt course start --solutions`) with steps 1-9 solved and
+    step 10 (mygpt/block_v4.py) put back to the fresh skeleton, its TODO unwritten."""
+    workspace.start(directory, solutions=True)
+    fresh = workspace.workspace_files(solutions=False)["mygpt/block_v4.py"]
+    (directory / "mygpt" / "block_v4.py").write_text(fresh, encoding="utf-8")
     return directory
 
 
