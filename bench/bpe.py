@@ -13,19 +13,13 @@ GPT-2 style pre-split pattern (merges within chunks).
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
+from learngpt.measure import timed
 from learngpt.tokenizers.bpe import GPT2_SPLIT_PATTERN, BPETokenizer, split_text
 from learngpt.tokenizers.bpe_reference import train_reference
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "input.txt"
-
-
-def timed(fn):
-    start = time.perf_counter()
-    result = fn()
-    return time.perf_counter() - start, result
 
 
 def compare(train_text: str, full_text: str, vocab_size: int, pattern: str | None) -> None:

@@ -10,18 +10,21 @@ least 5x). The weights are random: the cost of a step does not depend on what th
 from __future__ import annotations
 
 import argparse
-import time
 
 import torch
 
+from learngpt.measure import timed
 from learngpt.model import GPT, GPTConfig
 
 
 def timed_generation(model: GPT, prompt: torch.Tensor, new_tokens: int, use_kv_cache: bool):
     generator = torch.Generator().manual_seed(0)
-    start = time.perf_counter()
-    out = list(model.generate(prompt, new_tokens, use_kv_cache=use_kv_cache, generator=generator))
-    return time.perf_counter() - start, torch.stack(out, dim=1)
+    seconds, out = timed(
+        lambda: list(
+            model.generate(prompt, new_tokens, use_kv_cache=use_kv_cache, generator=generator)
+        )
+    )
+    return seconds, torch.stack(out, dim=1)
 
 
 def main() -> None:

@@ -6,9 +6,9 @@ so this folder is on sys.path).
 
 from __future__ import annotations
 
-import time
-
 import torch
+
+from learngpt.measure import timed
 
 
 def random_batches(vocab_size: int, n: int, batch_size: int, block_size: int):
@@ -19,13 +19,15 @@ def random_batches(vocab_size: int, n: int, batch_size: int, block_size: int):
 
 def train_steps(model, optimizer, batches) -> float:
     """Seconds for one optimizer step on each batch."""
-    start = time.perf_counter()
-    for x, y in batches:
-        _, loss = model(x, y)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-    return time.perf_counter() - start
+
+    def steps() -> None:
+        for x, y in batches:
+            _, loss = model(x, y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+
+    return timed(steps)[0]
 
 
 def time_in_turns(models: dict, batches, warmup: int, chunk: int = 10):
