@@ -69,7 +69,13 @@ def test_the_answer_key_and_different_correct_solutions_pass_every_step(tmp_path
     for alternative in ALTERNATIVES.glob("*.py"):
         shutil.copy(alternative, different / "mygpt" / alternative.name)
     assert len(list(ALTERNATIVES.glob("*.py"))) >= len(STEPS) + 1  # at least one per step
-    results = run_two_at_a_time({w.name: (w, pytest_command()) for w in (answers, different)})
+    # The alternatives in the multi-head claim's models (HeadVer4 by einsum, MultiHeadVer1 by
+    # slices) create the reference's parameters in its order, so that claim's 2 x 5000 training
+    # steps would repeat the answer key's up to rounding: skipped there, to save a minute.
+    different_command = pytest_command("-k", "not test_multi_head_helps")
+    results = run_two_at_a_time(
+        {"answers": (answers, pytest_command()), "different": (different, different_command)}
+    )
     for name, (out, returncode) in results.items():
         assert returncode == 0, f"{name}:\n{out[-3000:]}"
         assert re.search(r"\d+ passed", out) and "failed" not in out

@@ -1,0 +1,3 @@
+from learngpt.commands import main
+
+raise SystemExit(main())

@@ -1,0 +1,120 @@
+"""Step 1: GPTVer1, the bigram model, learns the counted bigram distribution and generates text.
+
+Run `pytest tests/test_1.py -s -vv` to see the numbers behind each claim.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from mygpt import GPTVer1
+
+from learngpt.exercises.testkit import small_text_data
+from learngpt.training.loop import train_model
+
+
+def bigram_counts(data: torch.Tensor, vocab_size: int) -> torch.Tensor:
+    """(V, V) counts: counts[a, w] = how often token w directly follows token a in `data`."""
+    counts = torch.zeros(vocab_size, vocab_size)
+    counts.index_put_((data[:-1], data[1:]), torch.ones(len(data) - 1), accumulate=True)
+    return counts
+
+
+def test_logits_and_loss(course_config):
+    torch.manual_seed(0)
+    V = 11
+    model = GPTVer1(V, course_config.block_size)
+    idx = torch.randint(V, (4, 6))
+    logits, loss = model(idx)
+    assert logits.shape == (4, 6, V), f"logits should be (B, T, V) = (4, 6, {V})"
+    assert loss is None, "without targets there is no loss"
+    _, loss = model(idx, torch.randint(V, (4, 6)))
+    assert loss.shape == (), "the loss should be one number"
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_gpt_ver_1_learns_the_counted_bigram_distribution(shakespeare, course_config, seed):
+    """softmax(table[a]) approaches P(w | a) = count(a, w) / count(a), and so do its samples."""
+    V, train_data, val_data = small_text_data(shakespeare[:20_000])
+    counts = bigram_counts(train_data, V)
+    count_prev = counts.sum(dim=1)  # (V,) how often each token is followed by something
+    counted = counts / count_prev.clamp(min=1)[:, None]  # (V, V) P(w | a)
+    entropy = -(counts * counted.clamp(min=1e-30).log()).sum() / counts.sum()
+
+    torch.manual_seed(seed)
+    model = GPTVer1(V, course_config.block_size)
+    model.generate(torch.zeros(1, 1, dtype=torch.long), max_new_tokens=1)  # before training, too
+    config = course_config.replace(
+        batch_size=512, max_iters=1000, eval_interval=1000, eval_iters=5, learning_rate=0.03
+    )
+    history = train_model(model, train_data, val_data, config.replace(seed=seed))
+    print(f"\nbigram entropy {entropy:.3f}, train loss -> {history.final['train']:.3f}")
+    assert history.final["train"] < entropy + 0.1, "it should learn the bigram statistics"
+
+    # What it generates follows the counted statistics: the token after the most frequent one.
+    prev = int(count_prev.argmax())
+    n = 4000
+    torch.manual_seed(seed)
+    sampled = model.generate(torch.full((n, 1), prev), max_new_tokens=1)[:, -1]
+    frequency = torch.bincount(sampled, minlength=V) / n
+    gap = (frequency - counted[prev]).abs().max()
+    print(f"largest gap between generated and counted P(w | a): {gap:.3f}")
+    # Each frequency has a standard error of at most sqrt(0.25 / n) = 0.008; 0.06 allows for
+    # both that and what 1000 steps leave unlearned.
+    assert gap < 0.06, (
+        f"the tokens generated after token {prev} should follow the counted bigram frequencies, "
+        f"but one frequency is off by {gap:.3f}"
+    )
+
+
+def test_generate_continues_the_context():
+    torch.manual_seed(0)
+    V = 13
+    model = GPTVer1(V, block_size=8)
+    context = torch.randint(V, (3, 5))
+    out = model.generate(context, max_new_tokens=7)
+    assert out.shape == (3, 5 + 7), "generate should return (B, T + max_new_tokens) tokens"
+    assert torch.equal(out[:, :5], context), "the context should be kept, new tokens appended"
+    assert out.min() >= 0 and out.max() < V, "generated tokens should be in range(vocab_size)"
+
+
+def test_generate_follows_the_last_tokens_row():
+    """A table that makes one successor certain must generate exactly that chain."""
+    V = 7
+    model = GPTVer1(V, block_size=8)
+    successor = torch.tensor([3, 0, 6, 5, 1, 2, 4])  # a -> successor[a]
+    with torch.no_grad():
+        model.token_embedding_table.weight.fill_(-1e4)
+        model.token_embedding_table.weight[torch.arange(V), successor] = 0.0
+    out = model.generate(torch.tensor([[2, 2, 6], [1, 1, 0]]), max_new_tokens=10)
+    for row in out:
+        for prev, nxt in zip(row[2:-1], row[3:], strict=True):
+            assert nxt == successor[prev], "the next token must follow the LAST token's row"
+
+
+def test_generate_samples_from_the_softmax_of_the_logits():
+    """Sampled next tokens occur as often as softmax(row of the last token) says."""
+    torch.manual_seed(0)
+    V, n = 5, 20_000
+    model = GPTVer1(V, block_size=8)
+    sampled = model.generate(torch.full((n, 1), 3), max_new_tokens=1)[:, -1]
+    frequency = torch.bincount(sampled, minlength=V) / n
+    expected = F.softmax(model.token_embedding_table.weight[3].detach(), dim=-1)
+    gap = (frequency - expected).abs().max()
+    assert gap < 0.02, f"sampled frequencies should match softmax(logits); off by {gap:.3f}"
+
+
+def test_same_seed_same_text_different_seed_different_text(char_tokenizer):
+    torch.manual_seed(0)
+    model = GPTVer1(char_tokenizer.vocab_size, block_size=8)
+    context = torch.tensor([char_tokenizer.encode("First Citizen:")])
+
+    def sample(seed: int) -> str:
+        torch.manual_seed(seed)
+        return char_tokenizer.decode(model.generate(context, max_new_tokens=100)[0].tolist())
+
+    first = sample(1)
+    print(f"\nseed 1: {first!r}")
+    assert sample(1) == first, "the same seed should give the same text"
+    assert sample(2) != first, "another seed should give other text: sample, don't take the max"

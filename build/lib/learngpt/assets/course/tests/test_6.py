@@ -1,0 +1,131 @@
+"""Step 6: positional encodings give GPTVer3 a sense of order; only v4 has all four properties.
+
+Run `pytest tests/test_6.py -vv` to see the table of encodings and properties.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from mygpt import GPTVer1, GPTVer2, GPTVer3, HeadVer1, HeadVer3, HeadVer4
+
+from learngpt.exercises.testkit import assert_close
+
+V, T, C = 12, 8, 16
+
+MODELS = {
+    "GPTVer1": lambda: GPTVer1(V, T),
+    "GPTVer2+HeadVer1": lambda: GPTVer2(HeadVer1(), V, T, C),
+    "GPTVer2+HeadVer3": lambda: GPTVer2(HeadVer3(), V, T, C),
+    "GPTVer2+HeadVer4": lambda: GPTVer2(HeadVer4(T, C, C), V, T, C),
+    "GPTVer3+HeadVer4": lambda: GPTVer3(HeadVer4(T, C, C), V, T, C),
+}
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_only_gpt_ver_3_tells_the_positions_of_a_repeated_token_apart(name):
+    torch.manual_seed(0)
+    model = MODELS[name]()
+    with torch.no_grad():
+        logits = model(torch.full((1, T), 5))[0][0]  # "5 5 5 5 5 5 5 5" -> (T, V)
+    same_everywhere = torch.allclose(logits, logits[:1].expand(T, V), atol=1e-5)
+    if name == "GPTVer3+HeadVer4":
+        assert not same_everywhere, "with positions added, a repeated token's logits must differ"
+    else:
+        assert same_everywhere, f"{name} has no positions: a repeated token looks the same"
+
+
+def test_gpt_ver_3_generates_from_a_context_longer_than_block_size():
+    torch.manual_seed(0)
+    model = GPTVer3(HeadVer4(T, C, C), V, T, C)
+    context = torch.randint(V, (2, 3 * T))
+    out = model.generate(context, max_new_tokens=10)
+    assert out.shape == (2, 3 * T + 10)
+
+
+def encoding(version: str, block_size: int, embed_size: int = C) -> torch.Tensor:
+    return getattr(GPTVer3, f"pos_encodings_{version}")(block_size, embed_size)
+
+
+@pytest.mark.parametrize("version", ["v1", "v2", "v3", "v4"])
+@pytest.mark.parametrize(("block_size", "embed_size"), [(1, 4), (8, 16), (50, 7)])
+def test_encodings_are_block_size_by_embed_size(version, block_size, embed_size):
+    pe = encoding(version, block_size, embed_size)
+    assert pe.shape == (block_size, embed_size), f"pos_encodings_{version} should be (T, C)"
+    assert torch.isfinite(pe).all(), f"pos_encodings_{version} has inf or nan values"
+
+
+@pytest.mark.parametrize("version", ["v1", "v2", "v3", "v4"])
+def test_encodings_are_what_the_course_defines(version):
+    """A few entries, recomputed from the course's formulas with plain Python floats."""
+    T_, C_ = 10, 6
+    formulas = {
+        "v1": lambda pos, i: pos,
+        "v2": lambda pos, i: pos / (T_ - 1),
+        "v3": lambda pos, i: math.sin(pos * 10000 ** (-i / C_)),
+        "v4": lambda pos, i: (math.sin if i % 2 == 0 else math.cos)(
+            pos / 10000 ** ((i - i % 2) / C_)
+        ),
+    }
+    pe = encoding(version, T_, C_)
+    for pos in (0, 3, 9):
+        for i in range(C_):
+            expected = formulas[version](pos, i)
+            assert abs(float(pe[pos, i]) - expected) < 1e-5, (
+                f"pos_encodings_{version}[{pos}, {i}] should be {expected:.5f}, "
+                f"got {float(pe[pos, i]):.5f}"
+            )
+
+
+def test_gpt_ver_3_adds_the_encoding_to_the_token_embeddings():
+    torch.manual_seed(0)
+    model = GPTVer3(HeadVer4(T, C, C), V, T, C)
+    idx = torch.randint(V, (2, 5))
+    expected = model.token_embedding_table(idx) + GPTVer3.pos_encodings_v4(T, C)[:5]
+    assert_close(model.embed(idx), expected, "GPTVer3.embed(idx) = token embedding + position")
+
+
+def every_position_differs(version: str) -> bool:
+    pe = encoding(version, 32)
+    return bool((torch.cdist(pe, pe) + torch.eye(32) * 1e9).min() > 1e-3)
+
+
+def values_within_minus_one_and_one(version: str) -> bool:
+    return bool(encoding(version, 32).abs().max() <= 1)
+
+
+def distance_does_not_depend_on_sentence_length(version: str) -> bool:
+    short, long = encoding(version, 32), encoding(version, 128)[:32]
+    return torch.allclose(torch.cdist(short, short), torch.cdist(long, long), atol=1e-4)
+
+
+def distance_k_apart_is_the_same_everywhere(version: str) -> bool:
+    pe = encoding(version, 32)
+    for k in range(1, 32):
+        gaps = (pe[k:] - pe[:-k]).norm(dim=-1)
+        if not torch.allclose(gaps, gaps[:1].expand_as(gaps), atol=1e-4):
+            return False
+    return True
+
+
+PROPERTIES = {
+    "every position differs": every_position_differs,
+    "values within [-1, 1]": values_within_minus_one_and_one,
+    "distance independent of length": distance_does_not_depend_on_sentence_length,
+    "same distance k apart everywhere": distance_k_apart_is_the_same_everywhere,
+}
+# Which property each encoding lacks: v1 grows without bound, v2's step shrinks as T grows, and
+# sin alone (v3) changes its slope with the position. Only v4 has all four.
+LACKS = {"v1": "values within [-1, 1]", "v2": "distance independent of length",
+         "v3": "same distance k apart everywhere", "v4": None}  # fmt: skip
+
+
+@pytest.mark.parametrize("version", LACKS)
+@pytest.mark.parametrize("prop", PROPERTIES)
+def test_positional_encoding_property_table(version, prop):
+    expected = LACKS[version] != prop
+    assert PROPERTIES[prop](version) == expected, (
+        f"pos_encodings_{version} should {'' if expected else 'not '}have the property '{prop}'"
+    )

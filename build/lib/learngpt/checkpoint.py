@@ -1,0 +1,252 @@
+"""Checkpoints that survive a kill at any instant and never run code when loaded.
+
+A checkpoint is a directory of three files inside the run directory:
+
+    ckpt-0000500-x1y2z3/
+        model.safetensors   the weights (a tied matrix is stored once)
+        state.safetensors   the optimizer's tensors and the random generators' states (uint8)
+        state.json          step, the optimizer's settings, which weights are tied, ...
+
+It becomes *the* checkpoint only when a small manifest, `latest.json` (or `best.json`), is
+rewritten to name it: the files are written and flushed to disk first, the manifest last, and
+the manifest is replaced atomically (learngpt/fileio.py). A kill in the middle of a save leaves
+the old manifest naming the old, complete directory; the half-written one is swept away by the
+next save. The manifest also records each file's SHA-256, so a truncated or corrupted file is
+refused with a clear error instead of being half-loaded.
+
+Nothing here unpickles: tensors go through safetensors, everything else through JSON.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load as load_tensors
+from safetensors.torch import save as save_tensors
+from torch import nn
+
+from learngpt.errors import UserError
+from learngpt.fileio import atomic_write_text
+
+FORMAT = 1
+MANIFESTS = ("latest", "best")
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write `data` to a new file and flush it to the disk (every checkpoint byte goes here)."""
+    with open(path, "xb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a directory's entries (new files, renames) durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def unwrap(model: nn.Module) -> nn.Module:
+    """The plain model inside a torch.compile wrapper (whose state_dict keys are prefixed)."""
+    return getattr(model, "_orig_mod", model)
+
+
+def model_tensors(model: nn.Module) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """The state dict with each shared tensor once, and {alias: stored name} for the others.
+
+    With tie_weights, lm_head.weight *is* token_embedding.weight; safetensors refuses to store
+    one tensor under two names, so the second name is recorded as an alias.
+    """
+    tensors, aliases, seen = {}, {}, {}
+    for name, tensor in unwrap(model).state_dict().items():
+        key = (tensor.data_ptr(), tensor.shape, tensor.stride())
+        if tensor.numel() and key in seen:
+            aliases[name] = seen[key]
+        else:
+            seen[key] = name
+            tensors[name] = tensor.detach().cpu().contiguous()
+    return tensors, aliases
+
+
+def save_checkpoint(
+    run_dir: Path,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    rng_states: dict[str, torch.Tensor],
+    info: dict[str, Any],
+    manifests: tuple[str, ...] = ("latest",),
+) -> Path:
+    """Save a complete checkpoint and make it the one named by each of `manifests`.
+
+    `info` (JSON values: step, config, val_loss, ...) goes into state.json and the manifests.
+    Returns the checkpoint directory. If anything fails (a full disk), the new directory is
+    removed and the manifests still name the previous, intact checkpoint.
+    """
+    run_dir = Path(run_dir)
+    weights, aliases = model_tensors(model)
+    opt_tensors, opt_json = _flatten_optimizer(optimizer.state_dict())
+    state_tensors = {**opt_tensors, **{f"rng.{k}": v.cpu() for k, v in rng_states.items()}}
+    state = {"format": FORMAT, **info, "aliases": aliases, "optimizer": opt_json}
+    step = int(info.get("step", 0))
+    ckpt_dir = Path(tempfile.mkdtemp(prefix=f"ckpt-{step:07d}-", dir=run_dir))
+    try:
+        files = {
+            "model.safetensors": save_tensors(weights),
+            "state.safetensors": save_tensors(state_tensors),
+            "state.json": json.dumps(state, indent=1).encode("utf-8"),
+        }
+        for name, data in files.items():
+            _write(ckpt_dir / name, data)
+        _fsync_dir(ckpt_dir)
+        manifest = {
+            "format": FORMAT,
+            "dir": ckpt_dir.name,
+            **{k: v for k, v in info.items() if k != "config"},
+            "files": {name: hashlib.sha256(data).hexdigest() for name, data in files.items()},
+        }
+        for which in manifests:  # the commit point: from here on the new checkpoint is live
+            atomic_write_text(run_dir / f"{which}.json", json.dumps(manifest, indent=1))
+        _fsync_dir(run_dir)
+    except BaseException:
+        shutil.rmtree(ckpt_dir, ignore_errors=True)
+        raise
+    remove_unused(run_dir)
+    return ckpt_dir
+
+
+def remove_unused(run_dir: Path) -> None:
+    """Delete checkpoint directories that no manifest names (old ones, half-written ones)."""
+    live = set()
+    for which in MANIFESTS:
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            live.add(json.loads((run_dir / f"{which}.json").read_text())["dir"])
+    for path in run_dir.glob("ckpt-*"):
+        if path.is_dir() and path.name not in live:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def has_checkpoint(run_dir: Path, which: str = "latest") -> bool:
+    return (Path(run_dir) / f"{which}.json").is_file()
+
+
+def read_manifest(run_dir: Path, which: str = "latest") -> dict[str, Any]:
+    """The manifest of the `which` checkpoint; UserError if there is none or it is damaged."""
+    path = Path(run_dir) / f"{which}.json"
+    if not path.is_file():
+        raise UserError(
+            f"no checkpoint in {run_dir} ({path.name} is missing); "
+            "train first with: learngpt train --out " + str(run_dir)
+        )
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        if not (isinstance(manifest["dir"], str) and isinstance(manifest["files"], dict)):
+            raise TypeError("bad field types")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UserError(f"checkpoint manifest {path} is damaged ({exc}); retrain") from None
+    if manifest.get("format") != FORMAT:
+        raise UserError(f"checkpoint {path} has an unknown format; it was not written by learngpt")
+    if "/" in manifest["dir"] or manifest["dir"].startswith("."):
+        raise UserError(f"checkpoint manifest {path} names a directory outside {run_dir}")
+    return manifest
+
+
+def _read_verified(run_dir: Path, manifest: dict[str, Any], name: str) -> bytes:
+    """A checkpoint file's bytes, checked against the SHA-256 the manifest recorded."""
+    path = Path(run_dir) / manifest["dir"] / name
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"cannot read checkpoint file {path} ({exc.strerror}); retrain") from None
+    if hashlib.sha256(data).hexdigest() != manifest["files"].get(name):
+        raise UserError(
+            f"checkpoint file {path} is corrupted or was replaced (its checksum does not match); "
+            "use the other checkpoint (--checkpoint latest|best) or retrain"
+        )
+    return data
+
+
+def read_state(run_dir: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+    """state.json of a checkpoint: step, config, ... (checked, parsed as JSON only)."""
+    data = _read_verified(run_dir, manifest, "state.json")
+    try:
+        return json.loads(data)
+    except ValueError as exc:
+        raise UserError(f"checkpoint state.json in {manifest['dir']} is damaged ({exc})") from None
+
+
+def _load(run_dir: Path, manifest: dict[str, Any], name: str) -> dict[str, torch.Tensor]:
+    data = _read_verified(run_dir, manifest, name)
+    try:
+        return load_tensors(data)
+    except Exception as exc:  # safetensors raises its own error types for a malformed file
+        raise UserError(f"checkpoint file {manifest['dir']}/{name} is damaged ({exc})") from None
+
+
+def load_weights(run_dir: Path, manifest: dict[str, Any], model: nn.Module) -> None:
+    """Load the checkpoint's weights into `model`, which must have the same shape."""
+    state = read_state(run_dir, manifest)
+    tensors = _load(run_dir, manifest, "model.safetensors")
+    for alias, name in state.get("aliases", {}).items():
+        if name in tensors:
+            tensors[alias] = tensors[name]
+    try:
+        unwrap(model).load_state_dict(tensors, strict=True)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[-1].strip()
+        raise UserError(
+            f"checkpoint in {run_dir} does not fit the model built from its config ({first})"
+        ) from None
+
+
+def load_train_state(
+    run_dir: Path, manifest: dict[str, Any], optimizer: torch.optim.Optimizer
+) -> dict[str, torch.Tensor]:
+    """Restore the optimizer from the checkpoint; return the saved generator states by name."""
+    state = read_state(run_dir, manifest)
+    tensors = _load(run_dir, manifest, "state.safetensors")
+    try:
+        optimizer.load_state_dict(_unflatten_optimizer(tensors, state["optimizer"]))
+    except (KeyError, ValueError, TypeError) as exc:
+        raise UserError(
+            f"checkpoint optimizer state in {run_dir} does not fit this model ({exc})"
+        ) from None
+    return {k.removeprefix("rng."): v for k, v in tensors.items() if k.startswith("rng.")}
+
+
+def _flatten_optimizer(sd: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """An optimizer state_dict as tensors named optim.<param>.<key>, plus JSON for the rest."""
+    tensors, scalars = {}, {}
+    for param, values in sd["state"].items():
+        for key, value in values.items():
+            if isinstance(value, torch.Tensor):
+                tensors[f"optim.{param}.{key}"] = value.detach().cpu().contiguous()
+            else:
+                scalars[f"{param}.{key}"] = value
+    return tensors, {"param_groups": sd["param_groups"], "scalars": scalars}
+
+
+def _unflatten_optimizer(tensors: dict[str, torch.Tensor], saved: dict[str, Any]) -> dict:
+    state: dict[int, dict[str, Any]] = {}
+    for name, tensor in tensors.items():
+        if name.startswith("optim."):
+            _, param, key = name.split(".", 2)
+            state.setdefault(int(param), {})[key] = tensor
+    for name, value in saved["scalars"].items():
+        param, key = name.split(".", 1)
+        state.setdefault(int(param), {})[key] = value
+    groups = [dict(g) for g in saved["param_groups"]]
+    for group in groups:
+        if "betas" in group:
+            group["betas"] = tuple(group["betas"])
+    return {"state": state, "param_groups": groups}

@@ -1,0 +1,83 @@
+"""The `learngpt` command line: one sub-command per job, and one way of reporting user errors.
+
+A user error (learngpt.errors.UserError, a bad flag) prints a single `error: ...` line on stderr
+and exits with status 2; the machine refusing (a full disk, no permission) also prints one line
+and exits with 1; Ctrl-C exits with 130. `--debug` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import sys
+from collections.abc import Sequence
+
+from learngpt.commands.arguments import ArgumentParser
+from learngpt.errors import UserError
+
+
+def build_parser() -> ArgumentParser:
+    from learngpt.commands import (
+        answers,
+        bpe_explore,
+        course,
+        demo,
+        eval,
+        experiment,
+        sample,
+        train,
+    )
+
+    parser = ArgumentParser(prog="learngpt", description=__doc__.splitlines()[0])
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
+    for module in (demo, train, sample, eval, experiment, answers, bpe_explore, course):
+        module.add_command(commands)
+    return parser
+
+
+# OSError numbers that come from the user's machine rather than from a bug in learngpt
+USER_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS}
+
+
+def one_line(message: str) -> str:
+    """An error message as the single line the `error: ` convention promises."""
+    return " ".join(message.split())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    try:
+        args, unknown = build_parser().parse_known_args(argv)
+        if unknown:  # name the sub-command whose --help lists the flags
+            raise UserError(
+                f"unrecognized arguments: {' '.join(unknown)}; see 'learngpt {args.command} --help'"
+            )
+        return int(args.run(args) or 0)
+    except UserError as exc:
+        if debug:
+            raise
+        print(f"error: {one_line(str(exc))}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. `learngpt sample | head`: the reader has all it wants
+        # point stdout at /dev/null so that Python's final flush does not fail again
+        with contextlib.suppress(OSError, ValueError):  # e.g. stdout is not a real file
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except OSError as exc:
+        # the machine said no (a full disk, no permission, a read-only file system): not a bug
+        if debug or exc.errno not in USER_ERRNOS:
+            raise
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(
+            f"error: {exc.strerror}{where}; free some space or fix the permissions, then retry",
+            file=sys.stderr,
+        )
+        return 1
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        print("error: interrupted", file=sys.stderr)
+        return 130

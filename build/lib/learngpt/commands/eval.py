@@ -1,0 +1,71 @@
+"""`learngpt eval`: the exact mean loss of a trained run over a whole split of its text.
+
+learngpt eval --out DIR [--split val|train] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+from learngpt.data import encode, load_text, split_text
+from learngpt.errors import UserError
+from learngpt.evaluate import split_loss
+from learngpt.runs import load_run, read_run_info
+
+
+def add_command(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser("eval", help="exact loss of a trained run on a whole split")
+    p.add_argument("--out", required=True, help="the run directory that `learngpt train` wrote")
+    p.add_argument("--split", choices=("val", "train"), default="val")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--checkpoint", choices=("best", "latest"), default="best")
+    p.add_argument("--data", help="the text file (default: the one the run trained on)")
+    p.add_argument("--batch-size", type=int, default=32, help="windows per forward pass")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.batch_size < 1:
+        raise UserError(f"--batch-size must be a positive integer, got {args.batch_size}")
+    loaded = load_run(args.out, args.checkpoint, args.device)
+    data_path = args.data or read_run_info(Path(args.out)).get("data")
+    if not data_path:
+        raise UserError(f"{args.out} does not say which text it trained on; pass --data FILE")
+    text = load_text(data_path)
+    train_text, val_text = split_text(text, loaded.config.train_ratio)
+    split_text_ = val_text if args.split == "val" else train_text
+    try:
+        data = encode(loaded.tokenizer, split_text_)
+    except UserError as exc:
+        raise UserError(f"data file {data_path}: {exc}; evaluate on the run's own text") from None
+    loss, tokens = split_loss(
+        model=loaded.model,
+        data=data,
+        block_size=loaded.config.block_size,
+        batch_size=args.batch_size,
+    )
+    # the characters those predictions cover: all but the first token's
+    chars = len(split_text_) - len(loaded.tokenizer.decode(data[:1].tolist()))
+    result = {
+        "split": args.split,
+        "loss": loss,
+        "tokens": tokens,
+        "chars": chars,
+        "bits_per_char": loss * tokens / (chars * math.log(2)),
+        "step": loaded.manifest["step"],
+        "checkpoint": loaded.which,
+    }
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(
+            f"{args.split} loss {loss:.4f} over {tokens} tokens ({result['bits_per_char']:.4f} "
+            f"bits per character), {loaded.which} checkpoint at step {result['step']}"
+        )
+    sys.stdout.flush()
+    return 0

@@ -1,0 +1,80 @@
+"""`learngpt sample`: continue a prompt with a trained model, printing text as it is generated.
+
+    learngpt sample --out DIR [--prompt TEXT] [--max-new-tokens N] [--temperature T]
+                    [--top-k K] [--top-p P] [--num-samples N] [--seed S] [--no-kv-cache]
+
+The same seed gives the same text, with the KV cache or without it (the cache changes only how
+fast the model computes the same logits).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import torch
+
+from learngpt.commands.arguments import non_negative, positive
+from learngpt.errors import UserError
+from learngpt.generate import encode_prompt, stream_text
+from learngpt.runs import load_run
+
+
+def add_command(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser("sample", help="generate text from a trained run")
+    p.add_argument("--out", required=True, help="the run directory that `learngpt train` wrote")
+    p.add_argument("--prompt", default="", help="text to continue (default: a new line)")
+    p.add_argument("--max-new-tokens", type=non_negative(int), default=500, metavar="N")
+    p.add_argument(
+        "--temperature", type=non_negative(float), default=1.0, help="0 is greedy (default 1)"
+    )
+    p.add_argument("--top-k", type=positive(int), default=None, help="sample from the K likeliest")
+    p.add_argument("--top-p", type=float, default=None, help="nucleus sampling, in (0, 1]")
+    p.add_argument("--num-samples", type=positive(int), default=1, metavar="N")
+    p.add_argument("--seed", type=int, default=0, help="same seed, same text (default 0)")
+    p.add_argument("--no-kv-cache", action="store_true", help="recompute the whole context")
+    p.add_argument(
+        "--checkpoint", choices=("best", "latest"), default="best", help="default: best val loss"
+    )
+    p.add_argument(
+        "--drop-unknown",
+        action="store_true",
+        help="drop prompt characters the tokenizer does not know instead of stopping",
+    )
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.top_p is not None and not 0 < args.top_p <= 1:
+        raise UserError(f"--top-p must be in (0, 1], got {args.top_p}")
+    loaded = load_run(args.out, args.checkpoint, args.device)
+    manifest = loaded.manifest
+    val = manifest.get("val_loss")
+    print(
+        f"sampling from the {loaded.which} checkpoint of {args.out} (step {manifest['step']}"
+        + (f", val loss {val:.4f})" if isinstance(val, (int, float)) else ")"),
+        file=sys.stderr,
+    )
+    prompt_ids = encode_prompt(loaded.tokenizer, args.prompt, args.drop_unknown)
+    generator = torch.Generator(loaded.device).manual_seed(args.seed)
+    context = torch.tensor([prompt_ids], dtype=torch.long, device=loaded.device)  # (1, T)
+    for i in range(args.num_samples):
+        if i:
+            sys.stdout.write("\n---------------\n")
+        sys.stdout.write(loaded.tokenizer.decode(prompt_ids) if args.prompt else "")
+        steps = loaded.model.generate(
+            context,
+            args.max_new_tokens,
+            temperature=args.temperature,
+            top_k=args.top_k,
+            top_p=args.top_p,
+            use_kv_cache=not args.no_kv_cache,
+            generator=generator,
+        )
+        for piece in stream_text(loaded.tokenizer, prompt_ids, (int(t[0]) for t in steps)):
+            sys.stdout.write(piece)
+            sys.stdout.flush()
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+    return 0

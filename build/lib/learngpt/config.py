@@ -1,0 +1,204 @@
+"""Configs: YAML files read into typed dataclasses, checked key by key.
+
+A config file may only name fields of the dataclass; every value must have the field's type, and
+`validate()` rejects impossible values. Every message names the offending key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from learngpt.errors import UserError
+
+C = TypeVar("C", bound="CourseConfig")
+
+
+class ConfigError(UserError):
+    """A config that cannot be used; the message names the key."""
+
+
+def key(default: Any, help: str) -> Any:
+    """A config field: its default and the one-line help its command-line flag shows."""
+    return dataclasses.field(default=default, metadata={"help": help})
+
+
+@dataclass
+class CourseConfig:
+    """The course's training set-up (learngpt/assets/configs/course.yaml says the same)."""
+
+    batch_size: int = key(32, "sequences per step")
+    block_size: int = key(8, "context length in tokens (T)")
+    max_iters: int = key(5000, "number of optimizer steps")
+    eval_iters: int = key(200, "random batches per split for each loss estimate")
+    eval_interval: int = key(500, "steps between loss estimates (and checkpoints)")
+    learning_rate: float = key(1e-3, "peak learning rate")
+    embed_size: int = key(16, "channels (C); must be divisible by n_heads")
+    n_layers: int = key(10, "transformer blocks")
+    n_heads: int = key(8, "attention heads; head size = embed_size / n_heads")
+    dropout: float = key(0.1, "dropout rate in [0, 1)")
+    train_ratio: float = key(0.9, "fraction of the text (from its start) used for training")
+    seed: int = key(0, "random seed (same seed, same run on CPU)")
+
+    def validate(self) -> None:
+        """Raise ConfigError naming the first key whose value is impossible."""
+        for key in ("batch_size", "block_size", "max_iters", "eval_iters", "eval_interval"):
+            _require(key, getattr(self, key) > 0, "must be a positive integer")
+        for key in ("embed_size", "n_layers", "n_heads"):
+            _require(key, getattr(self, key) > 0, "must be a positive integer")
+        _require("learning_rate", 0 < self.learning_rate < math.inf, "must be positive and finite")
+        _require("dropout", 0 <= self.dropout < 1, "must be in [0, 1)")
+        _require("train_ratio", 0 < self.train_ratio < 1, "must be strictly between 0 and 1")
+        _require(
+            "embed_size",
+            self.embed_size % self.n_heads == 0,
+            f"({self.embed_size}) must be divisible by n_heads ({self.n_heads})",
+        )
+
+    def replace(self: C, **changes: Any) -> C:
+        """A checked copy with some keys changed."""
+        return config_from_dict({**dataclasses.asdict(self), **changes}, type(self))
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _require(key: str, ok: bool, what: str) -> None:
+    if not ok:
+        raise ConfigError(f"config key '{key}' {what}")
+
+
+def field_types(cls: type) -> dict[str, Any]:
+    """The resolved type of each field of a config dataclass."""
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+
+
+def check_value(key: str, value: Any, expected: Any) -> Any:
+    """Return `value` if it has the type `expected` (int is accepted for float), else raise."""
+    allowed = typing.get_args(expected) if _is_union(expected) else (expected,)
+    for kind in allowed:
+        if kind is type(None) and value is None:
+            return value
+        if kind is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if kind is int and isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if kind in (str, bool) and isinstance(value, kind):
+            return value
+    names = " or ".join("null" if k is type(None) else k.__name__ for k in allowed)
+    raise ConfigError(f"config key '{key}' must be {names}, got {value!r}")
+
+
+def _is_union(tp: Any) -> bool:
+    return typing.get_origin(tp) in (typing.Union, types.UnionType)
+
+
+def config_from_dict(values: dict[str, Any], cls: type[C] = CourseConfig) -> C:  # type: ignore[assignment]
+    """Build and validate a config from a mapping; unknown keys and wrong types are errors."""
+    types_by_key = field_types(cls)
+    unknown = [key for key in values if key not in types_by_key]  # YAML keys may be non-str
+    if unknown:
+        raise ConfigError(
+            f"unknown config key '{unknown[0]}'; known keys are: {', '.join(types_by_key)}"
+        )
+    checked = {key: check_value(key, value, types_by_key[key]) for key, value in values.items()}
+    config = cls(**checked)
+    config.validate()
+    return config
+
+
+def load_config(path: str | Path, cls: type[C] = CourseConfig) -> C:  # type: ignore[assignment]
+    """Read a YAML config file into `cls`; every problem is a ConfigError naming file or key."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist; pass an existing --config") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    try:
+        values = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" (line {where.line + 1})" if where else ""
+        raise ConfigError(f"config file {path} is not valid YAML{line}; fix its syntax") from None
+    if values is None:
+        values = {}
+    if not isinstance(values, dict):
+        raise ConfigError(f"config file {path} must be a mapping of keys to values")
+    try:
+        return config_from_dict(values, cls)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+@dataclass
+class TrainConfig(CourseConfig):
+    """Everything `learngpt train` needs: the course's keys plus the trainer's.
+
+    The defaults are the CPU recipe (README, "Results"): a small, shallow NanoGPT that sees many
+    tokens, tuned for `learngpt train --max-time 80` on a 2-core CPU. Model keys have the names
+    of learngpt.model.GPTConfig's fields, so the model config is built by matching names.
+    """
+
+    # the course's keys, with the recipe's values
+    batch_size: int = key(24, "sequences per step")
+    block_size: int = key(64, "context length in tokens (T)")
+    max_iters: int = key(5000, "number of optimizer steps")
+    eval_iters: int = key(10, "random batches per split for each loss estimate")
+    eval_interval: int = key(1000, "steps between loss estimates (and checkpoints)")
+    learning_rate: float = key(8e-3, "peak learning rate")
+    embed_size: int = key(128, "channels (C); must be divisible by n_heads")
+    n_layers: int = key(2, "transformer blocks")
+    n_heads: int = key(4, "attention heads; head size = embed_size / n_heads")
+    dropout: float = key(0.0, "dropout after attention and feed-forward, in [0, 1)")
+    seed: int = key(1337, "random seed (same seed, same run on CPU)")
+    # the model (beside the course's embed_size, n_layers, n_heads, dropout, block_size)
+    bias: bool = key(True, "biases in linear layers and norms")
+    tie_weights: bool = key(True, "the output head shares the token embedding matrix")
+    rotary: bool = key(True, "rotary position embeddings instead of a learned table")
+    rms_norm: bool = key(False, "RMSNorm instead of LayerNorm")
+    bf16: bool = key(True, "forward passes in bfloat16 autocast (float32 if the CPU lacks it)")
+    # the optimizer: AdamW, weight decay on matrices only
+    weight_decay: float = key(0.1, "AdamW decoupled weight decay (matrices only)")
+    beta1: float = key(0.9, "AdamW first-moment decay")
+    beta2: float = key(0.99, "AdamW second-moment decay")
+    grad_clip: float = key(1.0, "clip the gradient's global norm to this (0: off)")
+    # the learning-rate schedule: linear warmup, then cosine decay to min_lr_ratio * learning_rate
+    warmup_iters: int = key(50, "steps of linear warmup")
+    min_lr_ratio: float = key(0.1, "final learning rate / peak")
+    max_time: float = key(0.0, "time budget in seconds (0: none); the schedule then follows it")
+    # the data
+    tokenizer: str = key("char", "'char' (one token per character) or 'bpe' (byte-level BPE)")
+    vocab_size: int = key(512, "BPE only: tokens to learn (>= 256)")
+    # the machine
+    device: str = key("auto", "auto (cuda if present), cpu, cuda or cuda:N")
+    compile: bool = key(False, "torch.compile the model (slow first step, faster later)")
+    threads: int = key(0, "CPU threads for torch (0: its default; 1 on a busy machine)")
+
+    def validate(self) -> None:
+        super().validate()
+        _require("weight_decay", self.weight_decay >= 0, "must be >= 0")
+        for key in ("beta1", "beta2"):
+            _require(key, 0 <= getattr(self, key) < 1, "must be in [0, 1)")
+        _require("grad_clip", self.grad_clip >= 0, "must be >= 0 (0 turns clipping off)")
+        _require("warmup_iters", self.warmup_iters >= 0, "must be >= 0")
+        _require("min_lr_ratio", 0 <= self.min_lr_ratio <= 1, "must be in [0, 1]")
+        _require("max_time", self.max_time >= 0, "must be >= 0 seconds (0: no time limit)")
+        _require("tokenizer", self.tokenizer in ("char", "bpe"), "must be 'char' or 'bpe'")
+        _require(
+            "vocab_size", self.vocab_size >= 256, "must be >= 256 (the 256 bytes, then merges)"
+        )
+        device_ok = self.device in ("auto", "cpu", "cuda") or (
+            self.device.startswith("cuda:") and self.device[5:].isdigit()
+        )
+        _require("device", device_ok, "must be 'auto', 'cpu', 'cuda' or 'cuda:N'")
+        _require("threads", self.threads >= 0, "must be >= 0 (0: torch's default)")

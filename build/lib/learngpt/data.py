@@ -1,0 +1,80 @@
+"""Text in, tensors out: reading a text file, the train/val split, and random training batches."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from learngpt.errors import UserError
+
+
+def load_text(path: str | Path) -> str:
+    """Read a UTF-8 text file for training; a missing, empty or binary file is a UserError."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise UserError(f"data file {path} does not exist; pass a text file with --data") from None
+    except IsADirectoryError:
+        raise UserError(f"data file {path} is a directory; pass a text file with --data") from None
+    except OSError as exc:
+        raise UserError(f"cannot read data file {path}: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(
+            f"data file {path} is not UTF-8 text (bad byte at offset {exc.start}); "
+            "convert it to UTF-8 first"
+        ) from None
+    if not text:
+        raise UserError(f"data file {path} is empty; pass a file with some text in it")
+    return text
+
+
+def split_data(data: torch.Tensor, train_ratio: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first `train_ratio` of the tokens for training, the rest for validation."""
+    n = int(train_ratio * len(data))
+    return data[:n], data[n:]
+
+
+def get_batch(
+    data: torch.Tensor,
+    batch_size: int,
+    block_size: int,
+    generator: torch.Generator | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`batch_size` random windows of `block_size` tokens, and the same windows shifted by one.
+
+    Returns x, y of shape (B, T) with y[b, t] = the token after x[b, t]. A dedicated `generator`
+    lets two models see exactly the same batches.
+    """
+    if len(data) < block_size + 1:
+        raise UserError(
+            f"the text has {len(data)} tokens, too few for block_size {block_size}: "
+            f"it needs at least {block_size + 1}; use more text or a smaller block_size"
+        )
+    starts = torch.randint(len(data) - block_size, (batch_size,), generator=generator)
+    offsets = torch.arange(block_size)
+    x = data[starts[:, None] + offsets]  # (B, T)
+    y = data[starts[:, None] + offsets + 1]  # (B, T)
+    return x, y
+
+
+def encode_splits(text: str, tokenizer, train_ratio: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Encode `text` with `tokenizer` and split it into (train, val) tensors of token ids."""
+    data = torch.tensor(tokenizer.encode(text), dtype=torch.long)
+    return split_data(data, train_ratio)
+
+
+def split_text(text: str, train_ratio: float) -> tuple[str, str]:
+    """The first `train_ratio` of the characters for training, the rest for validation.
+
+    Splitting the text (not the tokens) lets a BPE tokenizer learn from the training text only.
+    """
+    n = int(train_ratio * len(text))
+    return text[:n], text[n:]
+
+
+def encode(tokenizer, text: str) -> torch.Tensor:
+    return torch.tensor(tokenizer.encode(text), dtype=torch.long)

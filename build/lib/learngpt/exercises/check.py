@@ -1,0 +1,175 @@
+"""Running a step's tests on the learner's code and saying what happened, in a learner's words.
+
+`check(workspace, step)` runs tests/test_<step>.py in a fresh Python (so that edited files are
+read again) with the learngpt.exercises.report plugin, and returns one line per test. The last
+result of each step is kept in the workspace (.learngpt/checks.json) for `course progress`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from learngpt.exercises.syllabus import STEPS, files_of, get_step, get_todo, todos_of
+from learngpt.exercises.workspace import lang_of, read_state, write_state
+
+CHECKS = "checks.json"
+
+
+@dataclass
+class TestResult:
+    test: str
+    passed: bool
+    reason: str = ""  # why it failed, for a learner
+    todo: str | None = None  # the unwritten TODO it stopped at
+
+
+@dataclass
+class StepResult:
+    step: int
+    tests: list[TestResult] = field(default_factory=list)
+    blocked_by: int | None = None  # an earlier step whose TODOs are not written yet
+
+    @property
+    def passed(self) -> bool:
+        return self.blocked_by is None and bool(self.tests) and all(t.passed for t in self.tests)
+
+
+def todo_written(workspace: Path, todo_id: str) -> bool:
+    """False while the TODO's NotImplementedError is still in the learner's files."""
+    marker = f"TODO {todo_id}: "
+    mygpt = workspace / "mygpt"
+    return not any(marker in p.read_text(encoding="utf-8") for p in mygpt.glob("*.py"))
+
+
+def step_written(workspace: Path, step: int) -> bool:
+    return all(todo_written(workspace, t.id) for t in todos_of(step))
+
+
+def fingerprint(workspace: Path, step: int) -> str:
+    """A hash of the code a step runs: its stored result counts only while that is unchanged."""
+    steps = {step, *get_step(step).needs}
+    names = sorted({f.name for k in steps for f in files_of(k)})
+    digest = hashlib.sha256()
+    for name in names:
+        path = workspace / "mygpt" / name
+        digest.update(name.encode() + b"\0" + (path.read_bytes() if path.exists() else b""))
+    return digest.hexdigest()
+
+
+def reason(record: dict, lang: str, step: int) -> tuple[str, str | None]:
+    """The learner's explanation of one failed test, and the TODO it stopped at, if any."""
+    kind = record.get("kind")
+    if kind == "todo":
+        todo = get_todo(record["todo"])
+        instruction = todo.instruction(lang).splitlines()[0]
+        if todo.step != step:
+            return f"it needs TODO {todo.id}: finish step {todo.step} first", todo.id
+        return f"TODO {todo.id} is not written yet: {instruction}", todo.id
+    if kind == "error":
+        where = f" (at {record['where']}: {record['code'].strip()})" if record.get("where") else ""
+        return f"your code raised {record['message']}{where}", None
+    return record.get("message", "failed"), None
+
+
+def run_tests(workspace: Path, step: int) -> list[dict]:
+    """Run tests/test_<step>.py in a fresh interpreter and return the report plugin's records."""
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "report.jsonl"
+        report.touch()
+        command = [sys.executable, "-m", "pytest", f"tests/test_{step}.py", "-q", "-s"]
+        command += [
+            "-p",
+            "learngpt.exercises.report",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:randomly",
+        ]
+        env = {**os.environ, "LEARNGPT_CHECK_REPORT": str(report)}
+        subprocess.run(command, cwd=workspace, env=env, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, check=False)  # fmt: skip
+        return [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines()]
+
+
+def check(workspace: Path, step: int) -> StepResult:
+    """Step `step`'s tests on the learner's code (not run when an earlier step is unwritten)."""
+    get_step(step)  # a step that does not exist fails here, before anything runs
+    result = StepResult(step)
+    missing = [k for k in get_step(step).needs if not step_written(workspace, k)]
+    if missing:
+        result.blocked_by = missing[0]
+    else:
+        lang = lang_of(workspace)
+        for record in run_tests(workspace, step):
+            failed = record["outcome"] == "failed"
+            why, todo = reason(record, lang, step) if failed else ("", None)
+            result.tests.append(TestResult(record["test"], not failed, why, todo))
+        if not result.tests:
+            result.tests.append(TestResult(f"test_{step}.py", False, "no test ran"))
+    remember(workspace, result)
+    return result
+
+
+def remember(workspace: Path, result: StepResult) -> None:
+    checks = read_state(workspace, CHECKS)
+    checks[str(result.step)] = {
+        "passed": result.passed,
+        "fingerprint": fingerprint(workspace, result.step),
+        "failing_todos": sorted({t.todo for t in result.tests if t.todo}),
+    }
+    write_state(workspace, CHECKS, checks)
+
+
+def step_status(workspace: Path, step: int) -> str:
+    """done (its last check passed on the code as it is now), failing, not started, unchecked."""
+    last = read_state(workspace, CHECKS).get(str(step))
+    if not any(todo_written(workspace, t.id) for t in todos_of(step)):
+        return "not started"
+    if last is None or last["fingerprint"] != fingerprint(workspace, step):
+        return "unchecked"
+    return "done" if last["passed"] else "failing"
+
+
+def todo_status(workspace: Path, todo_id: str) -> str:
+    if not todo_written(workspace, todo_id):
+        return "not started"
+    return step_status(workspace, get_todo(todo_id).step)
+
+
+def current_step(workspace: Path) -> int:
+    """The first step that is not done (the last step when every one is)."""
+    for step in STEPS:
+        if step_status(workspace, step.number) != "done":
+            return step.number
+    return STEPS[-1].number
+
+
+def format_result(result: StepResult) -> str:
+    step = get_step(result.step)
+    lines = [f"step {step.number}: {step.title}"]
+    if result.blocked_by is not None:
+        lines.append(
+            f"  step {step.number} runs the code of step {result.blocked_by}, whose TODOs are not "
+            f"all written: finish step {result.blocked_by} first"
+        )
+        return "\n".join(lines)
+    told: set[str] = set()  # a TODO's instruction is shown once, at its first failing test
+    for t in result.tests:
+        lines.append(f"  {'PASS' if t.passed else 'FAIL'}  {t.test}")
+        if t.passed:
+            continue
+        why = f"TODO {t.todo} is not written yet (see above)" if t.todo in told else t.reason
+        if t.todo:
+            told.add(t.todo)
+        lines.extend(f"        {line}" for line in why.splitlines())
+    passed = sum(t.passed for t in result.tests)
+    verdict = "done!" if result.passed else "not yet"
+    lines.append(f"{passed}/{len(result.tests)} tests pass: step {step.number} {verdict}")
+    return "\n".join(lines)

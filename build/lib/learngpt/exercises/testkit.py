@@ -1,0 +1,153 @@
+"""What the course's tests share: pytest fixtures and helpers, for a learner's workspace.
+
+A workspace's tests/conftest.py loads this module as a pytest plugin (learngpt's own suite does
+too). The text and the config come from the
+directory pytest runs in (input.txt, config.yaml, which `learngpt course start` writes there), or
+else from the copies learngpt ships. Each fixture returns fresh objects, so no test sees
+another's state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from learngpt.config import CourseConfig, load_config
+from learngpt.data import split_data
+from learngpt.experiments import CourseModels, best_time, make_experiments, run_experiment
+from learngpt.resources import course_config_path, shakespeare_path
+from learngpt.tokenizers import CharTokenizer
+
+
+@pytest.fixture(autouse=True)
+def _isolated_torch():
+    """Every test runs on one CPU thread and with its own copy of torch's global generator.
+
+    One thread: the models under test are tiny, and on a busy 2-core machine a team of threads
+    mostly waits for a core (a tiny training step can be 10x slower with two). The forked
+    generator means a test that seeds torch leaves no trace for the next one.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    with torch.random.fork_rng():
+        yield
+    torch.set_num_threads(threads)
+
+
+def _local_or_shipped(root: Path, name: str, shipped: Path) -> Path:
+    return root / name if (root / name).is_file() else shipped
+
+
+@lru_cache(maxsize=2)
+def _text(path: Path) -> tuple[str, CharTokenizer, torch.Tensor]:
+    text = path.read_text(encoding="utf-8")
+    tokenizer = CharTokenizer.from_text(text)
+    return text, tokenizer, torch.tensor(tokenizer.encode(text), dtype=torch.long)
+
+
+@pytest.fixture
+def _course_text(request) -> tuple[str, CharTokenizer, torch.Tensor]:
+    return _text(_local_or_shipped(request.config.rootpath, "input.txt", shakespeare_path()))
+
+
+@pytest.fixture
+def shakespeare(_course_text) -> str:
+    """The course's text (input.txt)."""
+    return _course_text[0]
+
+
+@pytest.fixture
+def char_tokenizer(_course_text) -> CharTokenizer:
+    """A character tokenizer over the whole text."""
+    return CharTokenizer(_course_text[1].chars)
+
+
+@pytest.fixture
+def course_config(request) -> CourseConfig:
+    """The course's config.yaml, freshly loaded; change it with `.replace(...)`."""
+    root = request.config.rootpath
+    return load_config(_local_or_shipped(root, "config.yaml", course_config_path()))
+
+
+@pytest.fixture
+def char_splits(_course_text, course_config) -> tuple[torch.Tensor, torch.Tensor]:
+    """(train, val) token tensors of the text, split by the course's train_ratio."""
+    return split_data(_course_text[2].clone(), course_config.train_ratio)
+
+
+def claim_holds(course, name: str, config: CourseConfig, splits, vocab_size: int) -> None:
+    """Train the two models of one of the course's claims, built from `course`'s classes.
+
+    Fails with the two final losses when the variant does not beat the baseline by the margin.
+    """
+    experiment = make_experiments(CourseModels(course))[name]
+    config = experiment.config(config, setup="test")
+    for build in (experiment.baseline, experiment.variant):  # unwritten TODOs fail here, at once
+        build(config, vocab_size)(torch.zeros(1, config.block_size, dtype=torch.long))
+    result = run_experiment(experiment, config, *splits, vocab_size)
+    (seed,) = result.seeds
+    e = result.experiment
+    losses = (
+        f"{e.variant_name}: val loss {seed.variant.final['val']:.3f} "
+        f"(train {seed.variant.final['train']:.3f}); {e.baseline_name}: val loss "
+        f"{seed.baseline.final['val']:.3f} (train {seed.baseline.final['train']:.3f})"
+    )
+    print(f"\n{e.claim}: {losses}")
+    assert result.holds(seed), (
+        f"{e.claim}: {e.variant_name} should beat {e.baseline_name} by at least "
+        f"{e.min_margin} nats of validation loss"
+        + (" and train worse" if e.variant_trains_worse else "")
+        + f", but got {losses}"
+    )
+
+
+def prefix_mean(x: torch.Tensor) -> torch.Tensor:
+    """What HeadVer1..3 must compute, done another way: running sums over running counts."""
+    T = x.shape[1]
+    counts = torch.arange(1, T + 1, dtype=x.dtype)[None, :, None]  # (1, T, 1)
+    return x.cumsum(dim=1) / counts
+
+
+def assert_close(actual: torch.Tensor, expected: torch.Tensor, what: str, atol: float = 1e-5):
+    """Fail with where and by how much `actual` differs from `expected`, in a learner's words."""
+    assert actual.shape == expected.shape, (
+        f"{what}: expected shape {tuple(expected.shape)}, got {tuple(actual.shape)}"
+    )
+    diff = (actual.detach() - expected.detach()).abs()
+    if not bool(torch.all(diff <= atol + 1e-5 * expected.detach().abs())):
+        where = tuple(int(i) for i in torch.nonzero(diff == diff.max())[0])
+        raise AssertionError(f"{what}: they differ by up to {diff.max():.4g} at index {where}")
+
+
+def assert_same_function(head: nn.Module, name: str, shape: tuple[int, ...]) -> None:
+    """`head` computes HeadVer1's prefix average: the same outputs and the same gradients."""
+    torch.manual_seed(0)
+    x = torch.randn(shape, requires_grad=True)
+    x_ref = x.detach().clone().requires_grad_(True)
+    out, expected = head(x), prefix_mean(x_ref)
+    assert_close(out, expected, f"{name} must equal HeadVer1 (the prefix average) on one input")
+    weights = torch.randn(shape)
+    (out * weights).sum().backward()
+    (expected * weights).sum().backward()
+    assert_close(x.grad, x_ref.grad, f"{name}'s gradient must equal HeadVer1's")
+
+
+def faster(slow: Callable[[], object], fast: Callable[[], object]) -> float:
+    """How many times faster `fast` runs than `slow` (best of several rounds, without gradients)."""
+    with torch.no_grad():
+        slow_s = best_time(slow, repeats=5, number=1)
+        fast_s = best_time(fast, repeats=20, number=1)
+    print(f"\n{slow_s * 1e3:.2f} ms vs {fast_s * 1e3:.3f} ms: {slow_s / fast_s:.0f}x faster")
+    return slow_s / fast_s
+
+
+def small_text_data(text: str) -> tuple[int, torch.Tensor, torch.Tensor]:
+    """(vocab size, train tokens, val tokens) of a piece of text, split 90/10."""
+    tokenizer = CharTokenizer.from_text(text)
+    train_data, val_data = split_data(torch.tensor(tokenizer.encode(text)), 0.9)
+    return tokenizer.vocab_size, train_data, val_data

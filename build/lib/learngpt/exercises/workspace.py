@@ -1,0 +1,118 @@
+"""A learner's workspace: `learngpt course start DIR` writes it, the other course commands read it.
+
+DIR/
+  mygpt/          the learner's package: the course's files, TODOs raising NotImplementedError
+  tests/          test_1.py ... test_10.py (+ conftest.py): `pytest tests/test_N.py -s -vv`
+  input.txt       the course's text;  config.yaml: its training set-up
+  pytest.ini      so that plain `pytest` in DIR finds mygpt
+  README.md       the steps, what each teaches, which files to edit, the commands
+  .learngpt/      the workspace's language, hint stages and last check results
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from importlib.resources import files
+from pathlib import Path
+
+from learngpt.errors import UserError
+from learngpt.exercises.skeleton import package_init, workspace_source
+from learngpt.exercises.syllabus import STEPS, WORKSPACE_FILES, files_of, todos_of
+from learngpt.fileio import atomic_write_text
+from learngpt.resources import asset, course_config_path, shakespeare_path
+
+LANGS = ("ko", "en")
+STATE_DIR = ".learngpt"
+PYTEST_INI = """[pytest]
+# The workspace is the root: `import mygpt` works from every test.
+pythonpath = .
+testpaths = tests
+"""
+
+
+def workspace_files(lang: str = "ko", solutions: bool = False) -> dict[str, str]:
+    """Every text file of a workspace, by its path relative to the workspace."""
+    out = {"mygpt/__init__.py": package_init()}
+    for f in WORKSPACE_FILES:
+        out[f"mygpt/{f.name}"] = workspace_source(f, solutions=solutions, lang=lang)
+    tests = files("learngpt").joinpath("assets", "course", "tests")
+    for entry in sorted(tests.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".py"):
+            out[f"tests/{entry.name}"] = entry.read_text(encoding="utf-8")
+    out["pytest.ini"] = PYTEST_INI
+    out["README.md"] = readme(lang)
+    out[f"{STATE_DIR}/workspace.json"] = json.dumps({"lang": lang, "solutions": solutions}) + "\n"
+    return out
+
+
+def start(
+    directory: Path, lang: str = "ko", force: bool = False, solutions: bool = False
+) -> list[str]:
+    """Write a workspace into `directory`; return the paths written.
+
+    A directory with anything in it is refused unless `force` (then the course's files are
+    written over the ones there, and nothing else is touched).
+    """
+    if lang not in LANGS:
+        raise UserError(f"unknown language '{lang}'; use one of: {', '.join(LANGS)}")
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise UserError(f"{directory} is a file; give a directory for the workspace")
+    if directory.is_dir() and any(directory.iterdir()) and not force:
+        raise UserError(
+            f"{directory} is not empty; choose a new directory, or pass --force to write the "
+            "course's files over the ones there"
+        )
+    texts = workspace_files(lang, solutions)  # everything is made before anything is written
+    for relative, text in texts.items():
+        path = directory / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, text)
+    for relative, source in (
+        ("input.txt", shakespeare_path()),
+        ("config.yaml", course_config_path()),
+    ):
+        shutil.copyfile(source, directory / relative)
+    return [*texts, "input.txt", "config.yaml"]
+
+
+def find(directory: Path | None) -> Path:
+    """The workspace at `directory` (default: the current directory or one above it)."""
+    candidates = [Path(directory)] if directory else [Path.cwd(), *Path.cwd().parents]
+    for candidate in candidates:
+        if (candidate / "mygpt").is_dir() and (candidate / "tests").is_dir():
+            return candidate
+    where = directory or Path.cwd()
+    raise UserError(
+        f"{where} is not a course workspace (no mygpt/ and tests/ there); make one with "
+        "`learngpt course start DIR`, then run this inside DIR or pass --dir DIR"
+    )
+
+
+def lang_of(workspace: Path) -> str:
+    return read_state(workspace, "workspace.json").get("lang", "ko")
+
+
+def read_state(workspace: Path, name: str) -> dict:
+    path = workspace / STATE_DIR / name
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+
+
+def write_state(workspace: Path, name: str, state: dict) -> None:
+    (workspace / STATE_DIR).mkdir(exist_ok=True)
+    atomic_write_text(workspace / STATE_DIR / name, json.dumps(state, indent=1) + "\n")
+
+
+def readme(lang: str) -> str:
+    """The workspace's README.md: the steps in order, what each teaches, files, commands."""
+    rows = []
+    for step in STEPS:
+        edit = ", ".join(f"`mygpt/{f.name}`" for f in files_of(step.number))
+        todos = ", ".join(t.id for t in todos_of(step.number))
+        rows.append(f"| {step.number} | {step.title} | {step.teaches} | {edit} | {todos} |")
+    template = asset("course", "README.md").read_text(encoding="utf-8")
+    return template.replace("{steps}", "\n".join(rows)).replace("{lang}", lang)

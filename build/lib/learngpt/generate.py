@@ -1,0 +1,175 @@
+"""Generation: continue a prompt token by token, with a KV cache, sampling settings and streaming.
+
+`generate(model, idx, n)` yields new token ids; `stream_text` turns them into printable text as
+they come (a byte-level BPE may need two tokens for one character).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import torch
+import torch.nn.functional as F
+
+from learngpt.errors import UserError
+from learngpt.model import GPT, KVCache
+from learngpt.tokenizers import Tokenizer
+
+
+def generate(
+    model: GPT,
+    idx: torch.Tensor,
+    max_new_tokens: int,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    use_kv_cache: bool = True,
+    generator: torch.Generator | None = None,
+) -> Iterator[torch.Tensor]:
+    """Continue the contexts idx (B, T), yielding the (B,) new token ids one step at a time.
+
+    The model runs in eval mode meanwhile (no dropout). temperature 0 picks the most likely
+    token (greedy); otherwise the logits are divided by the temperature, cut to the top_k
+    tokens and/or the top_p probability mass (filter_logits), and sampled with `generator`.
+
+    Sliding context. The model sees at most block_size tokens, at positions 0 .. block_size-1.
+    A prompt longer than that is cut to its last block_size tokens. When the window is full
+    and one more token arrives, the window restarts from its last block_size // 2 tokens
+    (at positions 0 ..), then fills up again. Sliding by one token instead would move every
+    kept token to a new position, so a cache (whose keys were computed at the old
+    positions) would have to be rebuilt at every step. With the half-window rule a cache is
+    rebuilt once every block_size // 2 tokens, and with or without the cache the model sees
+    exactly the same tokens at the same positions: the same seed gives the same text. (The
+    two compute the same logits up to float rounding, about 1e-6; a draw could only differ
+    if its random number fell that close to a boundary between two tokens.)
+    """
+    # Checked now, not at the first next(): generate() returns a generator.
+    if idx.dim() != 2 or idx.shape[1] == 0:
+        raise UserError("generate needs a prompt of shape (B, T) with T >= 1 tokens")
+    if max_new_tokens < 0:
+        raise UserError(f"max_new_tokens must be >= 0, got {max_new_tokens}")
+    check_sampling(temperature, top_k, top_p)
+    return _generate(model, idx, max_new_tokens, temperature, top_k, top_p, use_kv_cache, generator)
+
+
+@torch.no_grad()
+def _generate(model, idx, max_new_tokens, temperature, top_k, top_p, use_kv_cache, generator):
+    block_size = model.config.block_size
+    keep = max(1, block_size // 2)
+    window = idx[:, -block_size:]  # (B, t): the tokens the model sees, t <= block_size
+    cache = None
+    if use_kv_cache:
+        dtype = model.token_embedding.weight.dtype
+        cache = KVCache(model.config, idx.shape[0], idx.device, dtype)
+    was_training = model.training
+    model.eval()
+    try:
+        new_tokens = window  # what the model has not seen yet: the whole window at first
+        for _ in range(max_new_tokens):
+            if cache is not None:
+                logits, _ = model(new_tokens, cache=cache)  # only the unseen positions
+            else:
+                logits, _ = model(window)  # the whole window, every time
+            next_id = sample_next(logits[:, -1, :], temperature, top_k, top_p, generator)
+            yield next_id  # (B,)
+            window = torch.cat([window, next_id[:, None]], dim=1)
+            new_tokens = next_id[:, None]
+            if window.shape[1] > block_size:  # full: restart from the last half
+                window = window[:, -keep:]
+                new_tokens = window
+                if cache is not None:
+                    cache.reset()
+    finally:
+        model.train(was_training)
+
+
+def check_sampling(temperature: float, top_k: int | None, top_p: float | None) -> None:
+    """Raise UserError for a sampling setting that means nothing."""
+    if not temperature >= 0:
+        raise UserError(f"temperature must be >= 0 (0 is greedy), got {temperature}")
+    if top_k is not None and top_k < 1:
+        raise UserError(f"top_k must be a positive integer, got {top_k}")
+    if top_p is not None and not 0 < top_p <= 1:
+        raise UserError(f"top_p must be in (0, 1], got {top_p}")
+
+
+def filter_logits(
+    logits: torch.Tensor,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+) -> torch.Tensor:
+    """Logits (B, V) divided by temperature, with the tokens that may not be drawn set to -inf.
+
+    top_k keeps the k most likely tokens; top_p keeps the most likely tokens until their
+    probabilities add up to at least top_p (nucleus sampling; the most likely token always
+    stays). temperature must be > 0 here (0, greedy, needs no filter).
+    """
+    logits = logits / temperature
+    if top_k is not None and top_k < logits.shape[-1]:
+        kth_largest = torch.topk(logits, top_k, dim=-1).values[:, -1:]  # (B, 1)
+        logits = logits.masked_fill(logits < kth_largest, float("-inf"))
+    if top_p is not None and top_p < 1:
+        sorted_logits, order = torch.sort(logits, dim=-1, descending=True)
+        probs = F.softmax(sorted_logits, dim=-1)
+        mass_before = probs.cumsum(dim=-1) - probs  # probability of the more likely tokens
+        drop_sorted = mass_before >= top_p  # already enough mass before this token
+        drop = drop_sorted.scatter(-1, order, drop_sorted)  # back to vocabulary order
+        logits = logits.masked_fill(drop, float("-inf"))
+    return logits
+
+
+def sample_next(
+    logits: torch.Tensor,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """The next token id (B,) for each row of logits (B, V): argmax if temperature is 0."""
+    if temperature == 0:
+        return logits.argmax(dim=-1)
+    probs = F.softmax(filter_logits(logits, temperature, top_k, top_p), dim=-1)
+    return torch.multinomial(probs, num_samples=1, generator=generator)[:, 0]
+
+
+def unknown_chars(tokenizer: Tokenizer, text: str) -> list[str]:
+    """Characters of `text` the tokenizer cannot encode (a byte-level BPE knows them all)."""
+    return tokenizer.unknown_chars(text) if hasattr(tokenizer, "unknown_chars") else []
+
+
+def encode_prompt(tokenizer: Tokenizer, prompt: str, drop_unknown: bool) -> list[int]:
+    """The prompt's token ids; unknown characters are an error naming them, or dropped."""
+    unknown = unknown_chars(tokenizer, prompt)
+    if unknown and not drop_unknown:
+        shown = ", ".join(repr(c) for c in unknown)
+        raise UserError(
+            f"the prompt has characters the tokenizer does not know: {shown}; "
+            "remove them or pass --drop-unknown"
+        )
+    prompt = "".join(ch for ch in prompt if ch not in unknown)
+    if prompt:
+        return tokenizer.encode(prompt)
+    # no prompt: start from a new line if the vocabulary has one, else from token 0
+    return [0] if unknown_chars(tokenizer, "\n") else tokenizer.encode("\n")
+
+
+def stream_text(tokenizer: Tokenizer, prompt_ids: list[int], new_ids: Iterator[int]):
+    """Yield the text of each new token as soon as it is printable.
+
+    Decoding token by token is wrong for byte-level BPE, where one character may span two
+    tokens; so decode everything so far and yield what was added, holding back an incomplete
+    character (shown as U+FFFD) until the next token completes it.
+    """
+    ids = list(prompt_ids)
+    shown = len(tokenizer.decode(ids))
+    for token in new_ids:
+        ids.append(token)
+        text = tokenizer.decode(ids)
+        end = len(text.rstrip("\ufffd"))
+        if end > shown:
+            yield text[shown:end]
+            shown = end
+    text = tokenizer.decode(ids)
+    if len(text) > shown:
+        yield text[shown:]

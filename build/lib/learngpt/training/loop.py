@@ -1,0 +1,195 @@
+"""The project's training loop: AdamW on random windows, with a periodic train/val loss estimate.
+
+Every course test, `learngpt experiment` and the command-line trainer train through `train_model()`.
+Called with a model, the data and a config, it is the course's plain loop (constant learning
+rate, AdamW with torch's defaults). The command-line trainer (learngpt/training/run.py) passes the
+rest through keyword arguments: its own optimizer, a learning-rate schedule, gradient clipping,
+a time budget, a start step and random generators to resume from, and hooks that show progress,
+save checkpoints and ask the loop to stop.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from learngpt.config import CourseConfig, TrainConfig
+from learngpt.data import get_batch
+
+
+@dataclass
+class History:
+    """The loss estimates taken during training, one entry per evaluation."""
+
+    steps: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    step: int = 0  # optimizer steps done when train_model() returned
+    stopped: bool = False  # True if should_stop() ended the run before its budget
+
+    def add(self, step: int, losses: dict[str, float]) -> None:
+        self.steps.append(step)
+        self.train_loss.append(losses["train"])
+        self.val_loss.append(losses["val"])
+
+    @property
+    def final(self) -> dict[str, float]:
+        return {"train": self.train_loss[-1], "val": self.val_loss[-1]}
+
+
+@torch.no_grad()
+def estimate_loss(
+    model: nn.Module,
+    splits: dict[str, torch.Tensor],
+    batch_size: int,
+    block_size: int,
+    eval_iters: int,
+    generator: torch.Generator | None = None,
+) -> dict[str, float]:
+    """Mean loss over `eval_iters` random batches of each split, in eval mode (no dropout)."""
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    out = {}
+    for name, data in splits.items():
+        losses = torch.zeros(eval_iters)
+        for k in range(eval_iters):
+            x, y = get_batch(data, batch_size, block_size, generator)
+            _, loss = model(x.to(device), y.to(device))
+            losses[k] = loss.item()
+        out[name] = losses.mean().item()
+    model.train(was_training)
+    return out
+
+
+def cosine_schedule(config: TrainConfig) -> Callable[[int, float], float]:
+    """lr_at(step, elapsed_s): linear warmup over warmup_iters steps, then cosine decay.
+
+    The decay follows the fraction of the budget spent: steps / max_iters, or, with a time
+    budget (max_time > 0), elapsed / max_time if that is further along. It ends at
+    min_lr_ratio * learning_rate.
+    """
+    peak, floor = config.learning_rate, config.learning_rate * config.min_lr_ratio
+
+    def lr_at(step: int, elapsed: float) -> float:
+        progress = step / config.max_iters
+        if config.max_time > 0:
+            progress = max(progress, elapsed / config.max_time)
+        decayed = floor + (peak - floor) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+        warmup = min(1.0, (step + 1) / (config.warmup_iters + 1))
+        return decayed * warmup
+
+    return lr_at
+
+
+def train_model(
+    model: nn.Module,
+    train_data: torch.Tensor,
+    val_data: torch.Tensor,
+    config: CourseConfig,
+    *,
+    optimizer: torch.optim.Optimizer | None = None,
+    lr_at: Callable[[int, float], float] | None = None,
+    grad_clip: float = 0.0,
+    max_time: float = 0.0,
+    start_step: int = 0,
+    elapsed: float = 0.0,
+    batch_rng: torch.Generator | None = None,
+    eval_rng: torch.Generator | None = None,
+    on_step: Callable[[int, float, float], None] | None = None,
+    on_eval: Callable[[dict], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> History:
+    """Train `model` in place with AdamW for `config.max_iters` steps; return the loss history.
+
+    The training batches and the evaluation batches each come from their own generator seeded
+    with `config.seed`, so two models trained with the same seed see exactly the same data.
+    The model's own initialisation is the caller's business (seed torch before building it).
+
+    The loss is estimated before the first step and after every eval_interval-th step and the
+    last one. Keyword arguments, all optional:
+      optimizer: used instead of AdamW(model.parameters(), config.learning_rate).
+      lr_at(step, elapsed_s) -> the learning rate of the next step (else constant).
+      grad_clip: clip the gradient's global norm to this (0: no clipping).
+      max_time: stop after this many seconds of training (0: no limit), counting `elapsed`.
+      start_step, elapsed, batch_rng, eval_rng: where a resumed run left off (steps done,
+        seconds spent, and the generators' states at that point).
+      on_step(step, loss, lr) after each step; on_eval(record) after each estimate, with
+        record = {step, train_loss, val_loss, lr, elapsed_s, tokens_per_s}.
+      should_stop() -> True ends the run before the next step (history.stopped is then True).
+    Everything the loop does between two steps depends only on the model, the optimizer and
+    the generators, so saving those after step n and resuming from them continues exactly.
+    """
+    device = next(model.parameters()).device
+    if batch_rng is None:
+        batch_rng = torch.Generator().manual_seed(config.seed)
+    if eval_rng is None:
+        eval_rng = torch.Generator().manual_seed(config.seed + 1)
+    if optimizer is None:
+        optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate)
+    splits = {"train": train_data, "val": val_data}
+    history = History(step=start_step)
+    started = time.perf_counter() - elapsed  # so that elapsed_s() continues a resumed run
+    train_seconds = 0.0  # time spent in steps (not estimates) since the last estimate
+    tokens_per_step = config.batch_size * config.block_size
+
+    def elapsed_s() -> float:
+        return time.perf_counter() - started
+
+    def evaluate(step: int, lr: float, steps_since: int) -> None:
+        losses = estimate_loss(
+            model, splits, config.batch_size, config.block_size, config.eval_iters, eval_rng
+        )
+        history.add(step, losses)
+        if on_eval is not None:
+            speed = steps_since * tokens_per_step / train_seconds if train_seconds else 0.0
+            on_eval(
+                {
+                    "step": step,
+                    "train_loss": losses["train"],
+                    "val_loss": losses["val"],
+                    "lr": lr,
+                    "elapsed_s": round(elapsed_s(), 3),
+                    "tokens_per_s": round(speed, 1),
+                }
+            )
+
+    model.train()
+    lr = lr_at(start_step, elapsed) if lr_at else config.learning_rate
+    if start_step == 0:
+        evaluate(0, lr, 0)
+    step, steps_since = start_step, 0
+    while step < config.max_iters:
+        if should_stop is not None and should_stop():
+            history.stopped = True
+            break
+        t0 = time.perf_counter()
+        if lr_at is not None:
+            lr = lr_at(step, elapsed_s())
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+        x, y = get_batch(train_data, config.batch_size, config.block_size, batch_rng)
+        _, loss = model(x.to(device), y.to(device))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+        optimizer.step()
+        step += 1
+        steps_since += 1
+        history.step = step
+        train_seconds += time.perf_counter() - t0
+        if on_step is not None:
+            on_step(step, loss.item(), lr)
+        out_of_time = max_time > 0 and elapsed_s() >= max_time
+        if step % config.eval_interval == 0 or step == config.max_iters or out_of_time:
+            evaluate(step, lr, steps_since)
+            train_seconds, steps_since = 0.0, 0
+        if out_of_time:
+            break
+    return history

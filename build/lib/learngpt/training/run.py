@@ -1,0 +1,429 @@
+"""A training run: text -> tokenizer -> model -> checkpoints in a run directory, resumably.
+
+`train(config, out=...)` is what `learngpt train` calls (and what a script may call). It
+prepares the data, the model and the optimizer, runs the loop of learngpt/training/loop.py and
+hooks in the progress bar, the log, the checkpoints and the stop signals.
+
+Exact resume: a checkpoint holds the weights, the optimizer state and the states of the random
+generators (batches, estimates, dropout) after some step n. Resuming rebuilds everything from it
+and the loop continues at step n as if it had never stopped: on CPU the final weights are the
+same as an uninterrupted run's. With a time budget (max_time) the learning rate depends on the
+elapsed time, which no run repeats exactly; the checkpoint keeps the time spent, and a resumed
+run spends only what is left of the budget (raise --max-time to train longer).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm import tqdm
+
+from learngpt import checkpoint
+from learngpt.config import TrainConfig, load_config
+from learngpt.data import encode, load_text, split_text
+from learngpt.device import cpu_has_fast_bf16, resolve_device
+from learngpt.errors import UserError
+from learngpt.fileio import atomic_write, atomic_write_text
+from learngpt.resources import shakespeare_path
+from learngpt.runs import (
+    LOG,
+    PLOT,
+    TOKENIZER,
+    build_model,
+    config_from_checkpoint,
+    load_tokenizer,
+    prepare_out_dir,
+    read_run_info,
+    save_config,
+    save_run_info,
+    shape_keys,
+)
+from learngpt.tokenizers import CharTokenizer, Tokenizer, UnknownCharactersError
+from learngpt.training.loop import History, cosine_schedule, train_model
+
+DEFAULT_OUT = Path("runs") / "shakespeare_char"
+
+
+@dataclass
+class RunResult:
+    """What a training run did: where, how far, and whether a stop signal ended it early."""
+
+    out: Path
+    history: History
+    interrupted: bool
+    best: dict[str, Any]  # the best checkpoint's manifest ({} if there is none)
+    finished_before: bool = False  # --resume found the run already at its budget
+
+
+def train(
+    config: TrainConfig | None = None,
+    *,
+    out: str | Path = DEFAULT_OUT,
+    data: str | Path | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    config_file: str | Path | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> RunResult:
+    """Train NanoGPT into the run directory `out`; return what happened.
+
+    The config is built in layers: `config` (default: TrainConfig's defaults, or on `resume` the
+    run's own config), then `config_file`, then `overrides`. `data` defaults to the text the run
+    started on (when resuming), else the shipped Shakespeare. Every problem is a UserError raised
+    before anything is written to `out`.
+    """
+    if resume and overwrite:
+        raise UserError("--resume and --overwrite contradict each other; pass one of them")
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out} is a file, not a directory; choose a directory path")
+    has_run = checkpoint.has_checkpoint(out)
+    if resume and not has_run:
+        raise UserError(
+            f"--resume: no checkpoint in {out} to resume from; drop --resume to start a new run"
+        )
+    if has_run and not (resume or overwrite):
+        step = checkpoint.read_manifest(out).get("step", "?")
+        raise UserError(
+            f"{out} already holds a run (checkpoint at step {step}); continue it with --resume, "
+            "or start afresh with --overwrite or another --out"
+        )
+    manifest = checkpoint.read_manifest(out) if resume else None
+    saved_state = checkpoint.read_state(out, manifest) if manifest else None
+    config = resolve_config(config, config_file, overrides or {}, out, saved_state)
+    data_path = resolve_data_path(data, out, resume)
+    return _train(out, config, data_path, manifest)
+
+
+def _train(out: Path, config: TrainConfig, data_path: Path, resume: dict | None) -> RunResult:
+    # the text, split by characters, and the tokenizer
+    text = load_text(data_path)
+    train_text, val_text = split_text(text, config.train_ratio)
+    tokenizer = load_tokenizer(out) if resume else make_tokenizer(config, text, train_text)
+    train_data = encode_split(tokenizer, train_text, data_path)
+    val_data = encode_split(tokenizer, val_text, data_path)
+    check_length(train_data, "training", config, data_path)
+    check_length(val_data, "validation", config, data_path)
+
+    # the model and optimizer, fresh or from the latest checkpoint
+    device = resolve_device(config.device)
+    if config.bf16 and device.type == "cpu" and not cpu_has_fast_bf16():
+        print("note: this CPU has no bfloat16 kernels; training in float32", file=sys.stderr)
+        config = config.replace(bf16=False)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    torch.manual_seed(config.seed)
+    model = build_model(config, tokenizer.vocab_size).to(device)
+    optimizer = model.configure_optimizer(
+        config.weight_decay, config.learning_rate, (config.beta1, config.beta2)
+    )
+    rngs = {  # the batches and the estimates each draw from their own generator
+        "batch": torch.Generator().manual_seed(config.seed),
+        "eval": torch.Generator().manual_seed(config.seed + 1),
+    }
+    start_step, elapsed = 0, 0.0
+    if resume:
+        checkpoint.load_weights(out, resume, model)
+        restore_rng_states(rngs, checkpoint.load_train_state(out, resume, optimizer))
+        start_step, elapsed = int(resume["step"]), float(resume.get("elapsed_s", 0.0))
+        if start_step >= config.max_iters or 0 < config.max_time <= elapsed:
+            history = History(step=start_step)
+            return RunResult(out, history, False, best_manifest(out), finished_before=True)
+
+    # everything checked: only now write to the run directory
+    prepare_out_dir(out)
+    if not resume:
+        clear_run(out)
+        tokenizer.save(out / TOKENIZER)
+    save_config(out, config)
+    save_run_info(out, data_path, text)
+    records = [r for r in read_log(out) if r["step"] <= start_step] if resume else []
+    print(
+        f"{'resuming at step ' + str(start_step) if resume else 'training'}: "
+        f"{model.num_parameters() / 1e6:.2f}M parameters on {device}, "
+        f"{len(train_data)} training tokens, run directory {out}",
+        file=sys.stderr,
+    )
+    best = best_manifest(out).get("val_loss") if resume else None
+    saved_step = start_step if resume else -1
+    runner = Runner(out, config, model, optimizer, rngs, records, saved_step, elapsed, best)
+    compiled = torch.compile(model) if config.compile else model
+    with (
+        StopSignals() as stop,
+        tqdm(
+            total=config.max_iters,
+            initial=start_step,
+            unit="step",
+            disable=None,
+            dynamic_ncols=True,
+        ) as bar,
+    ):
+        runner.bar = bar
+        history = train_model(
+            compiled,
+            train_data,
+            val_data,
+            config,
+            optimizer=optimizer,
+            lr_at=cosine_schedule(config),
+            grad_clip=config.grad_clip,
+            max_time=config.max_time,
+            start_step=start_step,
+            elapsed=elapsed,
+            batch_rng=rngs["batch"],
+            eval_rng=rngs["eval"],
+            on_step=runner.on_step,
+            on_eval=runner.on_eval,
+            should_stop=stop.requested,
+        )
+    runner.plot()
+    if history.stopped:
+        runner.save(history.step)
+    return RunResult(out, history, history.stopped, best_manifest(out))
+
+
+def best_manifest(out: Path) -> dict[str, Any]:
+    return checkpoint.read_manifest(out, "best") if checkpoint.has_checkpoint(out, "best") else {}
+
+
+def resolve_config(
+    config: TrainConfig | None,
+    config_file: str | Path | None,
+    overrides: dict[str, Any],
+    out: Path,
+    saved_state: dict | None,
+) -> TrainConfig:
+    """The defaults (or the run's own config on --resume) < the config file < the overrides."""
+    if config_file is not None:
+        base = load_config(config_file, TrainConfig)
+    elif config is not None:
+        base = config
+    elif saved_state is not None:
+        base = config_from_checkpoint(saved_state, out)
+    else:
+        base = TrainConfig()
+    config = base.replace(**overrides)
+    if saved_state is not None:
+        check_same_shape(config_from_checkpoint(saved_state, out), config, out)
+    return config
+
+
+def resolve_data_path(data: str | Path | None, out: Path, resuming: bool) -> Path:
+    """`data`; else, on resume, the text the run started on; else the shipped Shakespeare."""
+    if data:
+        return Path(data)
+    if resuming and read_run_info(out).get("data"):
+        return Path(read_run_info(out)["data"])
+    return shakespeare_path()
+
+
+def check_same_shape(saved: TrainConfig, config: TrainConfig, out: Path) -> None:
+    """--resume must rebuild the same model: refuse a config that changes its shape."""
+    for key in shape_keys(saved):
+        old, new = getattr(saved, key), getattr(config, key)
+        if old != new:
+            raise UserError(
+                f"--resume: the config changes {key} from {old!r} to {new!r}, which changes the "
+                f"model's shape; resume with the run's own config (drop --{key.replace('_', '-')}"
+                f" / --config) or start a new run with another --out"
+            )
+
+
+def make_tokenizer(config: TrainConfig, text: str, train_text: str) -> Tokenizer:
+    if config.tokenizer == "char":
+        return CharTokenizer.from_text(text)  # every character of the text, so val encodes too
+    from learngpt.tokenizers.bpe import BPETokenizer
+
+    return BPETokenizer.train(train_text, config.vocab_size)  # learnt from training text only
+
+
+def encode_split(tokenizer: Tokenizer, text: str, data_path: Path) -> torch.Tensor:
+    try:
+        return encode(tokenizer, text)
+    except UnknownCharactersError as exc:
+        raise UserError(
+            f"data file {data_path} has {exc}; resume with the run's own --data or start a new run"
+        ) from None
+
+
+def check_length(data: torch.Tensor, split: str, config: TrainConfig, path: Path) -> None:
+    if len(data) < config.block_size + 1:
+        raise UserError(
+            f"data file {path} is too short: its {split} split has {len(data)} tokens, and "
+            f"block_size {config.block_size} needs at least {config.block_size + 1}; use a "
+            "longer text or a smaller --block-size (or change --train-ratio)"
+        )
+
+
+def clear_run(out: Path) -> None:
+    """Forget an earlier run in `out` (only reached for a new run or with --overwrite)."""
+    for name in ("latest.json", "best.json", LOG, PLOT):
+        (out / name).unlink(missing_ok=True)
+    checkpoint.remove_unused(out)
+
+
+def rng_states(rngs: dict[str, torch.Generator]) -> dict[str, torch.Tensor]:
+    """Every random generator the run draws from, as uint8 tensors."""
+    states = {name: g.get_state() for name, g in rngs.items()}
+    states["torch"] = torch.get_rng_state()  # dropout on CPU
+    if torch.cuda.is_available():
+        for i, state in enumerate(torch.cuda.get_rng_state_all()):
+            states[f"cuda{i}"] = state
+    return states
+
+
+def restore_rng_states(rngs: dict[str, torch.Generator], states: dict[str, torch.Tensor]) -> None:
+    try:
+        for name, g in rngs.items():
+            g.set_state(states[name])
+        torch.set_rng_state(states["torch"])
+        if torch.cuda.is_available():
+            cuda = [states[k] for k in sorted(states) if k.startswith("cuda")]
+            if len(cuda) == torch.cuda.device_count():
+                torch.cuda.set_rng_state_all(cuda)
+    except (KeyError, RuntimeError, TypeError) as exc:
+        raise UserError(f"checkpoint random states are damaged ({exc}); retrain") from None
+
+
+def read_log(out: Path) -> list[dict[str, Any]]:
+    try:
+        lines = (out / LOG).read_text(encoding="utf-8").splitlines()
+        return [json.loads(line) for line in lines if line.strip()]
+    except (OSError, ValueError):
+        return []
+
+
+class StopSignals:
+    """While active, SIGINT (Ctrl-C) and SIGTERM ask the loop to stop after the current step.
+
+    A second Ctrl-C stops at once (the previous checkpoint stays).
+    """
+
+    def __init__(self):
+        self.signal: int | None = None
+        self.previous: dict[int, Any] = {}
+
+    def requested(self) -> bool:
+        return self.signal is not None
+
+    def _handle(self, signum, frame) -> None:
+        if self.signal is not None and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.signal = signum
+        tqdm.write("stopping after this step to save a checkpoint...", file=sys.stderr)
+
+    def __enter__(self) -> StopSignals:
+        if threading.current_thread() is not threading.main_thread():
+            return self  # only the main thread may handle signals
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self.previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
+
+
+class Runner:
+    """The train() hooks: progress bar, log.jsonl, loss plot and checkpoints."""
+
+    def __init__(self, out, config, model, optimizer, rngs, records, saved_step, elapsed, best):
+        self.out, self.config, self.model = out, config, model
+        self.optimizer, self.rngs, self.records = optimizer, rngs, records
+        self.bar: tqdm | None = None
+        self.saved_step = saved_step  # the step of the latest checkpoint on disk (-1: none)
+        self.best = math.inf if best is None else best  # the best val loss so far
+        self.clock = time.perf_counter() - elapsed  # the run's time so far, across resumes
+        self.last_plot = 0.0
+        self.speed_mark = (time.perf_counter(), max(saved_step, 0))
+
+    def on_step(self, step: int, loss: float, lr: float) -> None:
+        self.bar.update(1)
+        now = time.perf_counter()
+        t0, step0 = self.speed_mark
+        if now - t0 >= 0.5:  # refresh the numbers twice a second, not at every step
+            tokens_per_s = (step - step0) * self.config.batch_size * self.config.block_size
+            self.bar.set_postfix(
+                loss=f"{loss:.3f}", lr=f"{lr:.2e}", tok_s=f"{tokens_per_s / (now - t0):.0f}"
+            )
+            self.speed_mark = (now, step)
+
+    def on_eval(self, record: dict[str, Any]) -> None:
+        self.records.append(record)
+        tqdm.write(
+            f"step {record['step']}: train loss {record['train_loss']:.4f}, "
+            f"val loss {record['val_loss']:.4f}, lr {record['lr']:.2e}, "
+            f"{record['tokens_per_s']:.0f} tokens/s"
+        )
+        lines = "".join(json.dumps(r) + "\n" for r in self.records)
+        atomic_write_text(self.out / LOG, lines)
+        if record["step"] > 0:
+            is_best = record["val_loss"] < self.best
+            self.best = min(self.best, record["val_loss"])
+            self.save(record["step"], record["val_loss"], best=is_best)
+        if time.perf_counter() - self.last_plot > 10:
+            self.plot()
+
+    def save(self, step: int, val_loss: float | None = None, best: bool = False) -> None:
+        """Save a checkpoint after `step` steps; also as the best one if `best`."""
+        if step == self.saved_step and val_loss is None:
+            return  # this very state is already on disk
+        info = {
+            "step": step,
+            "elapsed_s": round(time.perf_counter() - self.clock, 3),
+            "val_loss": val_loss,
+            "config": self.config.to_dict(),
+        }
+        try:
+            checkpoint.save_checkpoint(
+                self.out,
+                self.model,
+                self.optimizer,
+                rng_states(self.rngs),
+                info,
+                ("latest", "best") if best else ("latest",),
+            )
+        except OSError as exc:
+            problem = f"could not save a checkpoint in {self.out} ({exc.strerror or exc})"
+            if self.saved_step < 0:
+                raise UserError(f"{problem}; free some space and train again") from None
+            raise UserError(
+                f"{problem}; the previous checkpoint (step {self.saved_step}) is intact; free "
+                f"some space, then resume with: learngpt train --out {self.out} --resume"
+            ) from None
+        self.saved_step = step
+
+    def plot(self) -> None:
+        if not self.records:
+            return
+        plot_losses(self.records, self.out / PLOT)
+        self.last_plot = time.perf_counter()
+
+
+def plot_losses(records: list[dict[str, Any]], path: Path) -> None:
+    """The train and val loss estimates against the step, as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps = [r["step"] for r in records]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(steps, [r["train_loss"] for r in records], label="train")
+    ax.plot(steps, [r["val_loss"] for r in records], label="val")
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss (random-batch estimate)")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=100))
+    plt.close(fig)
