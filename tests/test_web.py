@@ -325,7 +325,6 @@ CHROMIUM_ARGS = [
 ]
 
 
-
 @pytest.fixture
 def browser_page(tmp_path):
     from playwright.sync_api import sync_playwright
