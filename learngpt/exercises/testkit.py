@@ -87,19 +87,20 @@ def claim_holds(course, name: str, config: CourseConfig, splits, vocab_size: int
     """
     experiment = make_experiments(CourseModels(course))[name]
     config = experiment.config(config, setup="test")
-    for build in (experiment.baseline, experiment.variant):  # unwritten TODOs fail here, at once
-        build(config, vocab_size)(torch.zeros(1, config.block_size, dtype=torch.long))
+    for model in (experiment.baseline, experiment.variant):  # unwritten TODOs fail here, at once
+        model.build(config, vocab_size)(torch.zeros(1, config.block_size, dtype=torch.long))
     result = run_experiment(experiment, config, *splits, vocab_size)
     (seed,) = result.seeds
     e = result.experiment
+    variant, baseline = e.variant.label, e.baseline.label
     losses = (
-        f"{e.variant_name}: val loss {seed.variant.final['val']:.3f} "
-        f"(train {seed.variant.final['train']:.3f}); {e.baseline_name}: val loss "
+        f"{variant}: val loss {seed.variant.final['val']:.3f} "
+        f"(train {seed.variant.final['train']:.3f}); {baseline}: val loss "
         f"{seed.baseline.final['val']:.3f} (train {seed.baseline.final['train']:.3f})"
     )
     print(f"\n{e.claim}: {losses}")
     assert result.holds(seed), (
-        f"{e.claim}: {e.variant_name} should beat {e.baseline_name} by at least "
+        f"{e.claim}: {variant} should beat {baseline} by at least "
         f"{e.min_margin} nats of validation loss"
         + (" and train worse" if e.variant_trains_worse else "")
         + f", but got {losses}"
