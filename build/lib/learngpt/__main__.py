@@ -1,3 +1,0 @@
-from learngpt.commands import main
-
-raise SystemExit(main())
