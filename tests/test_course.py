@@ -176,7 +176,12 @@ def test_watch_rechecks_on_save_and_stops_cleanly_on_ctrl_c(tmp_path):
     start(tmp_path, solutions=True)
     leave_todos(tmp_path, 1)  # the current step is then step 1, which fails at once
     command = [sys.executable, "-m", "learngpt", "course", "watch", "--dir", str(tmp_path)]
-    watch = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # A shell's background jobs ignore SIGINT, and children inherit that: restore the default,
+    # as a terminal gives it, so that Python turns Ctrl-C into KeyboardInterrupt.
+    watch = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(watch.stdout), daemon=True)
     reader.start()
@@ -195,7 +200,7 @@ def test_watch_rechecks_on_save_and_stops_cleanly_on_ctrl_c(tmp_path):
         assert wait_for_checks(2).count("checking step 1") == 2
     finally:
         watch.send_signal(signal.SIGINT)
-        err = watch.stderr.read()
         watch.wait(timeout=60)
+        err = watch.stderr.read()
     assert watch.returncode in (0, 130)
     assert "Traceback" not in err
