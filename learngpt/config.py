@@ -167,12 +167,24 @@ class TrainConfig(CourseConfig):
     rotary: bool = key(True, "rotary position embeddings instead of a learned table")
     rms_norm: bool = key(False, "RMSNorm instead of LayerNorm")
     bf16: bool = key(True, "forward passes in bfloat16 autocast (float32 if the CPU lacks it)")
-    # the optimizer: AdamW, weight decay on matrices only
+    relu_squared: bool = key(False, "feed-forward activation relu(x)^2 instead of relu(x)")
+    qk_norm: bool = key(False, "RMS-normalise each head's queries and keys")
+    nanogpt_dropout: bool = key(
+        False, "dropout also on the attention weights and the embeddings, as nanoGPT"
+    )
+    # the optimizer: AdamW, weight decay on matrices only; or Muon for the blocks' matrices
+    muon: bool = key(False, "Muon (orthogonalised momentum) for the blocks' weight matrices")
+    muon_lr_ratio: float = key(1.0, "Muon's learning rate / learning_rate (RMS-matched to AdamW)")
+    muon_momentum: float = key(0.95, "Muon's momentum")
     weight_decay: float = key(0.1, "AdamW decoupled weight decay (matrices only)")
     beta1: float = key(0.9, "AdamW first-moment decay")
     beta2: float = key(0.99, "AdamW second-moment decay")
     grad_clip: float = key(1.0, "clip the gradient's global norm to this (0: off)")
-    # the learning-rate schedule: linear warmup, then cosine decay to min_lr_ratio * learning_rate
+    # the learning-rate schedule: linear warmup, then decay to min_lr_ratio * learning_rate
+    lr_schedule: str = key(
+        "cosine", "'cosine' (decay all along) or 'wsd' (warmup, stable, then linear decay)"
+    )
+    decay_ratio: float = key(0.5, "wsd only: the fraction of the budget spent decaying")
     warmup_iters: int = key(50, "steps of linear warmup")
     min_lr_ratio: float = key(0.1, "final learning rate / peak")
     max_time: float = key(0.0, "time budget in seconds (0: none); the schedule then follows it")
@@ -192,6 +204,10 @@ class TrainConfig(CourseConfig):
         _require("grad_clip", self.grad_clip >= 0, "must be >= 0 (0 turns clipping off)")
         _require("warmup_iters", self.warmup_iters >= 0, "must be >= 0")
         _require("min_lr_ratio", 0 <= self.min_lr_ratio <= 1, "must be in [0, 1]")
+        _require("muon_lr_ratio", 0 < self.muon_lr_ratio < math.inf, "must be positive")
+        _require("muon_momentum", 0 <= self.muon_momentum < 1, "must be in [0, 1)")
+        _require("lr_schedule", self.lr_schedule in ("cosine", "wsd"), "must be 'cosine' or 'wsd'")
+        _require("decay_ratio", 0 < self.decay_ratio <= 1, "must be in (0, 1]")
         _require("max_time", self.max_time >= 0, "must be >= 0 seconds (0: no time limit)")
         _require("tokenizer", self.tokenizer in ("char", "bpe"), "must be 'char' or 'bpe'")
         _require(

@@ -57,11 +57,11 @@ def estimate_loss(
     device = next(model.parameters()).device
     out = {}
     for name, data in splits.items():
-        losses = torch.zeros(eval_iters)
+        losses = torch.zeros(eval_iters, device=device)  # on the device: one sync per split
         for k in range(eval_iters):
             x, y = get_batch(data, batch_size, block_size, generator)
             _, loss = model(x.to(device), y.to(device))
-            losses[k] = loss.item()
+            losses[k] = loss
         out[name] = losses.mean().item()
     model.train(was_training)
     return out
@@ -87,6 +87,30 @@ def cosine_schedule(config: TrainConfig) -> Callable[[int, float], float]:
     return lr_at
 
 
+def wsd_schedule(config: TrainConfig) -> Callable[[int, float], float]:
+    """lr_at(step, elapsed_s): warmup, stable at the peak, then linear decay (the speed-runs').
+
+    The peak holds until 1 - decay_ratio of the budget is spent (steps or time, as in
+    cosine_schedule), then the rate falls linearly to min_lr_ratio * learning_rate at the end.
+    """
+    peak, floor = config.learning_rate, config.learning_rate * config.min_lr_ratio
+
+    def lr_at(step: int, elapsed: float) -> float:
+        progress = step / config.max_iters
+        if config.max_time > 0:
+            progress = max(progress, elapsed / config.max_time)
+        decay = min(1.0, max(0.0, (progress - 1 + config.decay_ratio) / config.decay_ratio))
+        warmup = min(1.0, (step + 1) / (config.warmup_iters + 1))
+        return (peak - (peak - floor) * decay) * warmup
+
+    return lr_at
+
+
+def lr_schedule(config: TrainConfig) -> Callable[[int, float], float]:
+    """The schedule config.lr_schedule names."""
+    return wsd_schedule(config) if config.lr_schedule == "wsd" else cosine_schedule(config)
+
+
 def train_model(
     model: nn.Module,
     train_data: torch.Tensor,
@@ -101,7 +125,7 @@ def train_model(
     elapsed: float = 0.0,
     batch_rng: torch.Generator | None = None,
     eval_rng: torch.Generator | None = None,
-    on_step: Callable[[int, float, float], None] | None = None,
+    on_step: Callable[[int, torch.Tensor, float], None] | None = None,
     on_eval: Callable[[dict], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> History:
@@ -116,10 +140,13 @@ def train_model(
       optimizer: used instead of AdamW(model.parameters(), config.learning_rate).
       lr_at(step, elapsed_s) -> the learning rate of the next step (else constant).
       grad_clip: clip the gradient's global norm to this (0: no clipping).
-      max_time: stop after this many seconds of training (0: no limit), counting `elapsed`.
+      max_time: stop after this many seconds (0: no limit), counting `elapsed` and the final
+        estimate: the loop stops early enough for it, guessing its cost from the last one.
       start_step, elapsed, batch_rng, eval_rng: where a resumed run left off (steps done,
         seconds spent, and the generators' states at that point).
-      on_step(step, loss, lr) after each step; on_eval(record) after each estimate, with
+      on_step(step, loss, lr) after each step (loss: a 0-d tensor, still on the device: reading
+        it waits for the device, so read it only now and then).
+      on_eval(record) after each estimate, with
         record = {step, train_loss, val_loss, lr, elapsed_s, tokens_per_s}.
       should_stop() -> True ends the run before the next step (history.stopped is then True).
     Everything the loop does between two steps depends only on the model, the optimizer and
@@ -141,7 +168,11 @@ def train_model(
     def elapsed_s() -> float:
         return time.perf_counter() - started
 
+    eval_seconds = 0.0  # what the last estimate and its hooks (checkpoint, plot) took
+
     def evaluate(step: int, lr: float, steps_since: int) -> None:
+        nonlocal eval_seconds
+        eval_started = time.perf_counter()
         losses = estimate_loss(
             model, splits, config.batch_size, config.block_size, config.eval_iters, eval_rng
         )
@@ -158,6 +189,7 @@ def train_model(
                     "tokens_per_s": round(speed, 1),
                 }
             )
+        eval_seconds = time.perf_counter() - eval_started
 
     model.train()
     lr = lr_at(start_step, elapsed) if lr_at else config.learning_rate
@@ -171,8 +203,8 @@ def train_model(
         t0 = time.perf_counter()
         if lr_at is not None:
             lr = lr_at(step, elapsed_s())
-            for group in optimizer.param_groups:
-                group["lr"] = lr
+            for group in optimizer.param_groups:  # lr_scale: see learngpt/training/optim.py
+                group["lr"] = lr * group.get("lr_scale", 1.0)
         x, y = get_batch(train_data, config.batch_size, config.block_size, batch_rng)
         _, loss = model(x.to(device), y.to(device))
         optimizer.zero_grad(set_to_none=True)
@@ -185,8 +217,8 @@ def train_model(
         history.step = step
         train_seconds += time.perf_counter() - t0
         if on_step is not None:
-            on_step(step, loss.item(), lr)
-        out_of_time = max_time > 0 and elapsed_s() >= max_time
+            on_step(step, loss.detach(), lr)
+        out_of_time = max_time > 0 and elapsed_s() + eval_seconds >= max_time
         if step % config.eval_interval == 0 or step == config.max_iters or out_of_time:
             evaluate(step, lr, steps_since)
             train_seconds, steps_since = 0.0, 0
