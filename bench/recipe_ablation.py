@@ -7,7 +7,7 @@ one after the other, so their tokens/s (from the run's last log record) see abou
 compare them as ratios. A variant is NAME or NAME:key=value,key=value (TrainConfig keys).
 
     nice .venv/bin/python bench/recipe_ablation.py --steps 1500 --seeds 0 1 2 \\
-        base muon:muon=true relu2:relu_squared=true
+        adamw:muon=false muon:muon=true relu2:relu_squared=true
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from pathlib import Path
 import yaml
 
 from learngpt.config import TrainConfig
+from learngpt.data import encode, load_text, split_text
 from learngpt.evaluate import split_loss
+from learngpt.resources import shakespeare_path
 from learngpt.runs import LOG, load_run
 from learngpt.training.run import train
 
@@ -43,11 +45,7 @@ def run_variant(changes: dict, seed: int, steps: int, threads: int) -> tuple[flo
     with tempfile.TemporaryDirectory() as out:
         train(config, out=out)
         run = load_run(out, "latest")
-        val = run.config.train_ratio  # the split as the run made it
-        from learngpt.data import encode, load_text, split_text
-        from learngpt.resources import shakespeare_path
-
-        _, val_text = split_text(load_text(shakespeare_path()), val)
+        _, val_text = split_text(load_text(shakespeare_path()), run.config.train_ratio)
         loss, _ = split_loss(run.model, encode(run.tokenizer, val_text), run.config.block_size)
         last = json.loads((Path(out) / LOG).read_text().splitlines()[-1])
     return loss, last["tokens_per_s"]

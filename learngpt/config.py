@@ -173,7 +173,7 @@ class TrainConfig(CourseConfig):
         False, "dropout also on the attention weights and the embeddings, as nanoGPT"
     )
     # the optimizer: AdamW, weight decay on matrices only; or Muon for the blocks' matrices
-    muon: bool = key(False, "Muon (orthogonalised momentum) for the blocks' weight matrices")
+    muon: bool = key(True, "Muon (orthogonalised momentum) for the blocks' weight matrices")
     muon_lr_ratio: float = key(1.0, "Muon's learning rate / learning_rate (RMS-matched to AdamW)")
     muon_momentum: float = key(0.95, "Muon's momentum")
     weight_decay: float = key(0.1, "AdamW decoupled weight decay (matrices only)")
