@@ -35,6 +35,7 @@ def build_optimizer(model: GPT, config: TrainConfig) -> torch.optim.Optimizer:
         lr=config.learning_rate * config.muon_lr_ratio,
         weight_decay=config.weight_decay,
         momentum=config.muon_momentum,
+        ns_steps=config.muon_ns_steps,
         adjust_lr_fn="match_rms_adamw",
     )
     groups = [
