@@ -18,13 +18,15 @@ from learngpt.model import GPT, GPTConfig
 
 
 def timed_generation(model: GPT, prompt: torch.Tensor, new_tokens: int, use_kv_cache: bool):
-    generator = torch.Generator().manual_seed(0)
-    seconds, out = timed(
-        lambda: list(
+    generator = torch.Generator(prompt.device).manual_seed(0)
+
+    def generate() -> torch.Tensor:
+        out = list(
             model.generate(prompt, new_tokens, use_kv_cache=use_kv_cache, generator=generator)
         )
-    )
-    return seconds, torch.stack(out, dim=1)
+        return torch.stack(out, dim=1).cpu()  # waits for the device to finish
+
+    return timed(generate)
 
 
 def main() -> None:
@@ -32,11 +34,12 @@ def main() -> None:
     parser.add_argument("--new-tokens", type=int, default=500)
     parser.add_argument("--block-size", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=3, help="best time of this many runs")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = parser.parse_args()
 
     torch.manual_seed(0)
-    model = GPT(GPTConfig(vocab_size=65, block_size=args.block_size)).eval()
-    prompt = torch.zeros(1, 1, dtype=torch.long)
+    model = GPT(GPTConfig(vocab_size=65, block_size=args.block_size)).to(args.device).eval()
+    prompt = torch.zeros(1, 1, dtype=torch.long, device=args.device)
     timed_generation(model, prompt, 20, True)  # warm up the allocator and kernels
     times = {True: [], False: []}
     tokens = {}
@@ -50,7 +53,8 @@ def main() -> None:
     cached_s, uncached_s = min(times[True]), min(times[False])
     print(
         f"model: {model.num_parameters():,} parameters, block_size {args.block_size}, "
-        f"{torch.get_num_threads()} threads; {args.new_tokens} new tokens, best of {args.repeats}"
+        f"{args.device}, {torch.get_num_threads()} threads; "
+        f"{args.new_tokens} new tokens, best of {args.repeats}"
     )
     for name, seconds in (("recompute the context", uncached_s), ("KV cache", cached_s)):
         print(f"{name:22s} {seconds:6.2f} s  ({args.new_tokens / seconds:7.1f} tokens/s)")

@@ -171,12 +171,22 @@ class TrainConfig(CourseConfig):
     rotary: bool = key(True, "rotary position embeddings instead of a learned table")
     rms_norm: bool = key(False, "RMSNorm instead of LayerNorm")
     bf16: bool = key(True, "forward passes in bfloat16 autocast (float32 if the CPU lacks it)")
-    activation: str = key("relu", "feed-forward non-linearity: relu, gelu or gelu_tanh (GPT-2's)")
+    activation: str = key(
+        "relu", "feed-forward non-linearity: relu, relu_squared, gelu or gelu_tanh (GPT-2's)"
+    )
     ffwd_size: int | None = key(None, "feed-forward hidden width (none: 4 * embed_size)")
     qkv_bias: bool = key(False, "biases on the query, key and value projection (GPT-2 has them)")
     head_bias: bool = key(True, "with --bias, the output head has a bias too (GPT-2's has none)")
     norm_eps: float = key(1e-5, "epsilon added to the variance in the norms")
-    # the optimizer: AdamW, weight decay on matrices only
+    qk_norm: bool = key(False, "RMS-normalise each head's queries and keys")
+    nanogpt_dropout: bool = key(
+        False, "dropout also on the attention weights and the embeddings, as nanoGPT"
+    )
+    # the optimizer: AdamW, weight decay on matrices only; or Muon for the blocks' matrices
+    muon: bool = key(True, "Muon (orthogonalised momentum) for the blocks' weight matrices")
+    muon_lr_ratio: float = key(1.0, "Muon's learning rate / learning_rate (RMS-matched to AdamW)")
+    muon_momentum: float = key(0.95, "Muon's momentum")
+    muon_ns_steps: int = key(5, "Muon's Newton-Schulz iterations per step")
     weight_decay: float = key(0.1, "AdamW decoupled weight decay (matrices only)")
     beta1: float = key(0.9, "AdamW first-moment decay")
     beta2: float = key(0.99, "AdamW second-moment decay")
@@ -184,7 +194,11 @@ class TrainConfig(CourseConfig):
     grad_accum: int = key(
         1, "micro-steps per step: each runs batch_size / (processes x grad_accum) rows"
     )
-    # the learning-rate schedule: linear warmup, then cosine decay to min_lr_ratio * learning_rate
+    # the learning-rate schedule: linear warmup, then decay to min_lr_ratio * learning_rate
+    lr_schedule: str = key(
+        "cosine", "'cosine' (decay all along) or 'wsd' (warmup, stable, then linear decay)"
+    )
+    decay_ratio: float = key(0.5, "wsd only: the fraction of the budget spent decaying")
     warmup_iters: int = key(50, "steps of linear warmup")
     min_lr_ratio: float = key(0.1, "final learning rate / peak")
     max_time: float = key(0.0, "time budget in seconds (0: none); the schedule then follows it")
@@ -210,11 +224,16 @@ class TrainConfig(CourseConfig):
         )
         _require("warmup_iters", self.warmup_iters >= 0, "must be >= 0")
         _require("min_lr_ratio", 0 <= self.min_lr_ratio <= 1, "must be in [0, 1]")
+        _require("muon_lr_ratio", 0 < self.muon_lr_ratio < math.inf, "must be positive")
+        _require("muon_momentum", 0 <= self.muon_momentum < 1, "must be in [0, 1)")
+        _require("muon_ns_steps", 0 < self.muon_ns_steps < 100, "must be in 1 .. 99")
+        _require("lr_schedule", self.lr_schedule in ("cosine", "wsd"), "must be 'cosine' or 'wsd'")
+        _require("decay_ratio", 0 < self.decay_ratio <= 1, "must be in (0, 1]")
         _require("max_time", self.max_time >= 0, "must be >= 0 seconds (0: no time limit)")
         _require(
             "activation",
-            self.activation in ("relu", "gelu", "gelu_tanh"),
-            "must be 'relu', 'gelu' or 'gelu_tanh'",
+            self.activation in ("relu", "relu_squared", "gelu", "gelu_tanh"),
+            "must be 'relu', 'relu_squared', 'gelu' or 'gelu_tanh'",
         )
         _require("ffwd_size", self.ffwd_size is None or self.ffwd_size > 0, "must be > 0 or none")
         _require("norm_eps", self.norm_eps > 0, "must be > 0")

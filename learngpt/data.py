@@ -54,8 +54,10 @@ def get_batch(
             f"the text has {len(data)} tokens, too few for block_size {block_size}: "
             f"it needs at least {block_size + 1}; use more text or a smaller block_size"
         )
+    # drawn on the CPU generator (the same windows on every device), gathered where data is
     starts = torch.randint(len(data) - block_size, (batch_size,), generator=generator)
-    offsets = torch.arange(block_size)
+    starts = starts.to(data.device, non_blocking=True)
+    offsets = torch.arange(block_size, device=data.device)
     x = data[starts[:, None] + offsets]  # (B, T)
     y = data[starts[:, None] + offsets + 1]  # (B, T)
     return x, y

@@ -15,7 +15,11 @@ it computes the same function. What differs is how it computes it:
 Switches that help a small model learn faster on a CPU (all default off): `rotary` (rotary
 position embeddings instead of the learned table), `rms_norm` (RMSNorm instead of LayerNorm),
 `bf16` (in training mode the matrix products run in bfloat16, 1.3-1.9x faster on a CPU with
-AVX512-BF16; the weights, the loss and evaluation stay float32).
+AVX512-BF16; the weights, the loss and evaluation stay float32). From the modern nanoGPT
+speed-runs: `activation: relu_squared` (the feed-forward computes relu(x)^2) and `qk_norm` (queries
+and keys RMS-normalised per head, which keeps the attention logits in range at a high learning
+rate). `nanogpt_dropout` puts dropout where nanoGPT has it besides the residual branches: on the
+attention weights and on the input embeddings (a regulariser for bigger models, off on CPU).
 
 GPT-2's choices, so that its weights load (learngpt/interop/gpt2.py): `activation` (GELU with
 the tanh approximation), `qkv_bias`, `head_bias` off, `ffwd_size`, `norm_eps`.
@@ -51,15 +55,19 @@ class GPTConfig:
     rms_norm: bool = False  # RMSNorm (scale only) instead of LayerNorm
     bf16: bool = False  # training forward passes in bfloat16 autocast (weights stay float32)
     # GPT-2's choices (learngpt/interop/gpt2.py), where they differ from the course's:
-    activation: str = "relu"  # the feed-forward's non-linearity: relu, gelu or gelu_tanh (GPT-2)
+    activation: str = "relu"  # feed-forward non-linearity: relu, relu_squared, gelu, gelu_tanh
     ffwd_size: int | None = None  # the feed-forward's hidden width (None: 4 * embed_size)
     qkv_bias: bool = False  # biases on the query, key and value projection (GPT-2 has them)
     head_bias: bool = True  # with `bias`, the head has one too (GPT-2's has none)
     norm_eps: float = 1e-5  # added to the variance in every norm
+    # from the nanoGPT speed-runs:
+    qk_norm: bool = False  # RMS-normalise each head's queries and keys before attention
+    nanogpt_dropout: bool = False  # dropout also on attention weights and embeddings (nanoGPT)
 
 
 ACTIVATIONS = {
     "relu": F.relu,
+    "relu_squared": lambda x: F.relu(x).square(),  # the nanoGPT speed-runs' MLP
     "gelu": F.gelu,
     # GPT-2's "gelu_new": 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))
     "gelu_tanh": lambda x: F.gelu(x, approximate="tanh"),
@@ -112,6 +120,8 @@ class CausalSelfAttention(nn.Module):
     def __init__(self, config: GPTConfig):
         super().__init__()
         self.n_heads = config.n_heads
+        self.qk_norm = config.qk_norm
+        self.attn_dropout = config.dropout if config.nanogpt_dropout else 0.0
         # query, key and value in one matmul; no bias (unless qkv_bias), as in MultiHeadVer2
         self.qkv = nn.Linear(config.embed_size, 3 * config.embed_size, bias=config.qkv_bias)
         self.proj = nn.Linear(config.embed_size, config.embed_size, bias=config.bias)
@@ -135,6 +145,8 @@ class CausalSelfAttention(nn.Module):
         q = q.view(B, T, self.n_heads, -1).transpose(1, 2)
         k = k.view(B, T, self.n_heads, -1).transpose(1, 2)
         v = v.view(B, T, self.n_heads, -1).transpose(1, 2)
+        if self.qk_norm:  # unit RMS per head: attention logits stay bounded
+            q, k = F.rms_norm(q, (q.size(-1),)), F.rms_norm(k, (k.size(-1),))
         if rope is not None:
             q, k = apply_rotary(q, *rope), apply_rotary(k, *rope)
         if kv is not None:
@@ -142,10 +154,11 @@ class CausalSelfAttention(nn.Module):
             k_cache[:, :, pos : pos + T] = k
             v_cache[:, :, pos : pos + T] = v
             k, v = k_cache[:, :, : pos + T], v_cache[:, :, : pos + T]  # (B, H, pos + T, hs)
+        drop = self.attn_dropout if self.training else 0.0  # on the attention weights
         if T == 1:  # one new query (generation with a cache) may see every key so far
             y = F.scaled_dot_product_attention(q, k, v)
         elif pos == 0:  # queries and keys are the same positions: the usual causal mask
-            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=drop)
         else:  # query i (position pos + i) may see keys 0 .. pos + i
             mask = torch.ones(T, pos + T, dtype=torch.bool, device=x.device).tril(diagonal=pos)
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
@@ -225,6 +238,7 @@ class GPT(nn.Module):
             )
         else:
             self.position_embedding = nn.Embedding(config.block_size, C)
+        self.embedding_dropout = nn.Dropout(config.dropout if config.nanogpt_dropout else 0.0)
         self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layers))
         self.ln_f = norm(config)
         self.lm_head = nn.Linear(C, config.vocab_size, bias=config.bias and config.head_bias)
@@ -255,11 +269,13 @@ class GPT(nn.Module):
         idx: torch.Tensor,
         targets: torch.Tensor | None = None,
         cache: KVCache | None = None,
+        last_only: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """idx (B, T) token ids -> logits (B, T, V), and the cross-entropy loss if targets given.
 
         With a `cache`, idx holds the positions after the cached ones (cache.length onwards),
-        and the cache grows by T.
+        and the cache grows by T. last_only: the logits of the last position only, (B, 1, V),
+        which is all that generation needs (the head is skipped for the others).
         """
         B, T = idx.shape
         pos = cache.length if cache is not None else 0
@@ -277,13 +293,13 @@ class GPT(nn.Module):
             torch.autocast(device_type=idx.device.type, dtype=torch.bfloat16, enabled=use_bf16),
             sdpa_kernel(SDPBackend.MATH) if plain_attention else contextlib.nullcontext(),
         ):
-            logits = self._logits(idx, cache, pos)
+            logits = self._logits(idx, cache, pos, last_only)
         loss = None
         if targets is not None:
             loss = F.cross_entropy(logits.float().view(B * T, -1), targets.reshape(B * T))
         return logits, loss
 
-    def _logits(self, idx: torch.Tensor, cache: KVCache | None, pos: int) -> torch.Tensor:
+    def _logits(self, idx: torch.Tensor, cache: KVCache | None, pos: int, last_only: bool):
         T = idx.shape[1]
         x = self.token_embedding(idx)  # (B, T, C)
         rope = None
@@ -292,11 +308,14 @@ class GPT(nn.Module):
         else:
             positions = torch.arange(pos, pos + T, device=idx.device)
             x = x + self.position_embedding(positions)  # (B, T, C) + (T, C)
+        x = self.embedding_dropout(x)
         for i, block in enumerate(self.blocks):
             kv = cache.layers[i] if cache is not None else None
             x = block(x, rope, kv, pos)
         if cache is not None:
             cache.length += T
+        if last_only:
+            x = x[:, -1:]  # (B, 1, C)
         return self.lm_head(self.ln_f(x))  # (B, T, V)
 
     def configure_optimizer(

@@ -78,7 +78,7 @@ def build_model(config: TrainConfig, vocab_size: int) -> GPT:
 
 # Model keys that a resumed run may change: they change how the model computes, not its weights.
 # Any other model key (a new switch included) is taken to change the weights' shape or meaning.
-NOT_SHAPE_KEYS = {"vocab_size", "dropout", "bf16"}
+NOT_SHAPE_KEYS = {"vocab_size", "dropout", "bf16", "nanogpt_dropout"}
 
 
 def shape_keys(config: TrainConfig) -> list[str]:

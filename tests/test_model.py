@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from learngpt.errors import UserError
-from learngpt.generate import filter_logits
+from learngpt.generate import filter_logits, token_chunks
 from learngpt.model import GPT, GPTConfig, KVCache, apply_rotary, rotary_tables
 
 SWITCHES = [
@@ -16,6 +16,7 @@ SWITCHES = [
     {"rotary": True},
     {"rms_norm": True},
     {"rotary": True, "rms_norm": True, "bf16": True},
+    {"activation": "relu_squared", "qk_norm": True, "rotary": True},
 ]
 
 
@@ -354,3 +355,34 @@ def test_with_switches_off_it_computes_the_course_nanogpt():
     torch.testing.assert_close(loss, course_loss, rtol=1e-4, atol=1e-4)
     # shorter contexts too (positions 0 .. T-1 in both)
     torch.testing.assert_close(model(idx[:, :3])[0], course(idx[:, :3])[0], rtol=1e-4, atol=1e-4)
+
+
+def test_nanogpt_dropout_adds_no_weights_and_acts_only_in_training():
+    plain = small_model(dropout=0.3)
+    everywhere = small_model(dropout=0.3, nanogpt_dropout=True)
+    weights = plain.state_dict()
+    assert all(torch.equal(weights[k], v) for k, v in everywhere.state_dict().items())
+    idx = torch.randint(11, (2, 8))
+    torch.testing.assert_close(everywhere(idx)[0], plain(idx)[0])  # eval mode: no dropout
+    plain.train(), everywhere.train()
+    torch.manual_seed(1)
+    a = plain(idx)[0]
+    torch.manual_seed(1)
+    b = everywhere(idx)[0]
+    assert not torch.allclose(a, b)  # more places drop
+
+
+def test_relu_squared_and_qk_norm_change_the_function():
+    idx = torch.randint(11, (2, 8))
+    base = small_model()(idx)[0]
+    for switch in ({"activation": "relu_squared"}, {"qk_norm": True}):
+        assert not torch.allclose(small_model(**switch)(idx)[0], base)
+
+
+def test_token_chunks_gives_the_first_rows_ids_in_order():
+    model = small_model()
+    prompt = torch.randint(11, (2, 3))
+    every = tokens(model, prompt, 23, seed=4)[0].tolist()
+    for chunk in (1, 5, 16):
+        steps = model.generate(prompt, 23, generator=torch.Generator().manual_seed(4))
+        assert list(token_chunks(steps, chunk)) == every

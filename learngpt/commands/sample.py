@@ -16,7 +16,7 @@ import torch
 
 from learngpt.commands.arguments import non_negative, positive
 from learngpt.errors import UserError
-from learngpt.generate import encode_prompt, stream_text
+from learngpt.generate import encode_prompt, stream_text, token_chunks
 from learngpt.runs import load_run
 
 
@@ -72,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
             use_kv_cache=not args.no_kv_cache,
             generator=generator,
         )
-        for piece in stream_text(loaded.tokenizer, prompt_ids, (int(t[0]) for t in steps)):
+        chunk = 1 if loaded.device.type == "cpu" else 16  # see token_chunks
+        for piece in stream_text(loaded.tokenizer, prompt_ids, token_chunks(steps, chunk)):
             sys.stdout.write(piece)
             sys.stdout.flush()
         sys.stdout.write("\n")

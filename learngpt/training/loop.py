@@ -71,12 +71,12 @@ def estimate_loss(
     device = next(model.parameters()).device
     out = {}
     for name, data in splits.items():
-        losses = torch.zeros(eval_iters)
+        losses = torch.zeros(eval_iters, device=device)  # on the device: one sync per split
         for k in range(eval_iters):
             x, y = get_batch(data, batch_size, block_size, generator)  # keeps every rank in step
             if k % world.size == world.rank:
                 _, loss = model(x.to(device), y.to(device))
-                losses[k] = loss.item()
+                losses[k] = loss
         out[name] = world.all_sum(losses).mean().item()
     model.train(was_training)
     return out
@@ -102,6 +102,30 @@ def cosine_schedule(config: TrainConfig) -> Callable[[int, float], float]:
     return lr_at
 
 
+def wsd_schedule(config: TrainConfig) -> Callable[[int, float], float]:
+    """lr_at(step, elapsed_s): warmup, stable at the peak, then linear decay (the speed-runs').
+
+    The peak holds until 1 - decay_ratio of the budget is spent (steps or time, as in
+    cosine_schedule), then the rate falls linearly to min_lr_ratio * learning_rate at the end.
+    """
+    peak, floor = config.learning_rate, config.learning_rate * config.min_lr_ratio
+
+    def lr_at(step: int, elapsed: float) -> float:
+        progress = step / config.max_iters
+        if config.max_time > 0:
+            progress = max(progress, elapsed / config.max_time)
+        decay = min(1.0, max(0.0, (progress - 1 + config.decay_ratio) / config.decay_ratio))
+        warmup = min(1.0, (step + 1) / (config.warmup_iters + 1))
+        return (peak - (peak - floor) * decay) * warmup
+
+    return lr_at
+
+
+def lr_schedule(config: TrainConfig) -> Callable[[int, float], float]:
+    """The schedule config.lr_schedule names."""
+    return wsd_schedule(config) if config.lr_schedule == "wsd" else cosine_schedule(config)
+
+
 def train_model(
     model: nn.Module,
     train_data: torch.Tensor,
@@ -116,7 +140,7 @@ def train_model(
     elapsed: float = 0.0,
     batch_rng: torch.Generator | None = None,
     eval_rng: torch.Generator | None = None,
-    on_step: Callable[[int, float, float], None] | None = None,
+    on_step: Callable[[int, torch.Tensor, float], None] | None = None,
     on_eval: Callable[[dict], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     grad_accum: int = 1,
@@ -133,10 +157,13 @@ def train_model(
       optimizer: used instead of AdamW(model.parameters(), config.learning_rate).
       lr_at(step, elapsed_s) -> the learning rate of the next step (else constant).
       grad_clip: clip the gradient's global norm to this (0: no clipping).
-      max_time: stop after this many seconds of training (0: no limit), counting `elapsed`.
+      max_time: stop after this many seconds (0: no limit), counting `elapsed` and the final
+        estimate: the loop stops early enough for it, guessing its cost from the last one.
       start_step, elapsed, batch_rng, eval_rng: where a resumed run left off (steps done,
         seconds spent, and the generators' states at that point).
-      on_step(step, loss, lr) after each step; on_eval(record) after each estimate, with
+      on_step(step, loss, lr) after each step (loss: a 0-d tensor, still on the device: reading
+        it waits for the device, so read it only now and then).
+      on_eval(record) after each estimate, with
         record = {step, train_loss, val_loss, lr, elapsed_s, tokens_per_s}.
       should_stop() -> True ends the run before the next step (history.stopped is then True).
       grad_accum: split each batch into this many micro-batches, one backward pass each, and
@@ -164,7 +191,11 @@ def train_model(
     def elapsed_s() -> float:
         return time.perf_counter() - started
 
+    eval_seconds = 0.0  # what the last estimate and its hooks (checkpoint, plot) took
+
     def evaluate(step: int, lr: float, steps_since: int) -> None:
+        nonlocal eval_seconds
+        eval_started = time.perf_counter()
         losses = estimate_loss(
             without_ddp(model),
             splits,
@@ -187,6 +218,7 @@ def train_model(
                     "tokens_per_s": round(speed, 1),
                 }
             )
+        eval_seconds = time.perf_counter() - eval_started
 
     model.train()
     lr = lr_at(start_step, elapsed) if lr_at else config.learning_rate
@@ -203,8 +235,8 @@ def train_model(
         t0 = time.perf_counter()
         if lr_at is not None:
             lr = lr_at(step, now)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
+            for group in optimizer.param_groups:  # lr_scale: see learngpt/training/optim.py
+                group["lr"] = lr * group.get("lr_scale", 1.0)
         x, y = get_batch(train_data, config.batch_size, config.block_size, batch_rng)  # (B, T)
         optimizer.zero_grad(set_to_none=True)
         batches = micro_batches(x, y, world, grad_accum)  # this rank's rows, (B/(W*K), T) each
@@ -225,8 +257,9 @@ def train_model(
         history.step = step
         train_seconds += time.perf_counter() - t0
         if on_step is not None:
-            on_step(step, sum(micro_losses).item(), lr)  # this rank's rows' loss
-        out_of_time = max_time > 0 and world.all_max(elapsed_s())[0] >= max_time
+            on_step(step, sum(micro_losses), lr)  # this rank's rows' loss, still a tensor
+        # stop early enough for the final estimate too (guessed from the last one's cost)
+        out_of_time = max_time > 0 and world.all_max(elapsed_s() + eval_seconds)[0] >= max_time
         if step % config.eval_interval == 0 or step == config.max_iters or out_of_time:
             evaluate(step, lr, steps_since)
             train_seconds, steps_since = 0.0, 0
