@@ -1,7 +1,8 @@
 """Training in two processes (DDP over gloo, real torchrun launches) takes one process's steps.
 
-The equality tests train in float32 (--no-bf16) with dropout 0 (TrainConfig's default): in
-bfloat16 the gradient of each half-batch is rounded before the two are averaged, and dropout
+The equality tests train in float32 (--no-bf16, and AdamW: Muon's Newton-Schulz iterations run
+in bfloat16) with dropout 0 (TrainConfig's default): in bfloat16 the gradient of each half-batch
+is rounded before the two are averaged, and dropout
 draws its masks from each process's own generator, so those runs are equally good but not the
 same numbers. The resume test has both on: resuming with the same processes is exact anyway.
 """
@@ -23,7 +24,7 @@ from trainer_helpers import TINY, assert_user_error, run_cli, train_tiny, write_
 from learngpt import checkpoint
 from learngpt.runs import load_run
 
-FLOAT32 = ["--no-bf16", "--threads", "1"]
+FLOAT32 = ["--no-bf16", "--no-muon", "--threads", "1"]
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 
 

@@ -43,15 +43,18 @@ class LossCurve:
 
 class CourseModel(nn.Module):
     """A course model as learngpt.generate.generate expects one: `config.block_size` and
-    forward(idx, targets) -> (logits, loss). The course's models already have that forward."""
+    forward(idx, targets, last_only) -> (logits, loss), as learngpt.model.GPT's."""
 
     def __init__(self, model: nn.Module, block_size: int):
         super().__init__()
         self.model = model
         self.config = SimpleNamespace(block_size=block_size)
 
-    def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None):
-        return self.model(idx, targets)
+    def forward(
+        self, idx: torch.Tensor, targets: torch.Tensor | None = None, last_only: bool = False
+    ):
+        logits, loss = self.model(idx, targets)  # (B, T, V)
+        return (logits[:, -1:] if last_only else logits), loss
 
 
 @dataclass
