@@ -26,7 +26,7 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     start = actions.add_parser("start", help="write a learner workspace into DIR")
     start.add_argument("dir", type=Path, help="a new (or empty) directory")
     start.add_argument("--lang", choices=workspace.LANGS, default="ko",
-                       help="which language the TODO instructions show first")  # fmt: skip
+                       help="TODOs show both; this one first (default ko)")  # fmt: skip
     start.add_argument("--force", action="store_true",
                        help="write into a non-empty DIR, over the files there")  # fmt: skip
     start.add_argument("--solutions", action="store_true",
