@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from learngpt.commands.arguments import non_negative, positive
+from learngpt.commands.arguments import add_max_new_tokens, positive
 
 DEMO_OUT = "runs/demo"
 
@@ -19,13 +19,7 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--max-time", type=positive(float), default=180.0, help="seconds of training (default 180)"
     )
-    p.add_argument(
-        "--max-new-tokens",
-        type=non_negative(int),
-        default=500,
-        metavar="N",
-        help="tokens to generate per sample (default 500)",
-    )
+    add_max_new_tokens(p)
     p.set_defaults(run=run)
 
 
