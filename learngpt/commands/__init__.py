@@ -39,7 +39,9 @@ def build_parser() -> ArgumentParser:
 
     parser = ArgumentParser(prog="learngpt", description=DESCRIPTION)
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=ArgumentParser
+    )
     for module in (
         demo,
         train,

@@ -21,7 +21,7 @@ STEP_NUMBERS = [step.number for step in STEPS]
 
 def add_command(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser("course", help="learn by building: the course as exercises")
-    actions = p.add_subparsers(dest="action", required=True, parser_class=type(p))
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=type(p))
 
     start = actions.add_parser("start", help="write a learner workspace into DIR")
     start.add_argument("dir", type=Path, help="a new (or empty) directory")
