@@ -58,7 +58,7 @@ def existing_run_dir(path: str | Path) -> Path:
     path = Path(path)
     if not path.is_dir():
         raise UserError(
-            f"--out {path} is not a run directory; train first: learngpt train --out {path}"
+            f"{path} is not a run directory; train one first: learngpt train --out {path}"
         )
     return path
 

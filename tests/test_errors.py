@@ -145,6 +145,21 @@ CASES = [
         ["not a run directory"],
     ),
     (
+        "fine-tune from no directory: the error names the path given, not --out",
+        lambda t, r: ["train", "--out", t / "ft", "--init-from", t / "x", "--data", r.data, *TINY],
+        ["x is not a run directory"],
+    ),
+    (
+        "demo with a negative token count fails before training",
+        lambda t, r: ["demo", "--out", t / "demo", "--max-new-tokens", "-5"],
+        ["--max-new-tokens"],
+    ),
+    (
+        "serve on a port past 65535",
+        lambda t, r: ["serve", "--out", r.out, "--port", "70000"],
+        ["65535"],
+    ),
+    (
         "prompt with unknown characters",
         lambda t, r: ["sample", "--out", r.out, "--prompt", "naïve ☃"],
         ["'ï'", "'☃'", "--drop-unknown"],

@@ -16,6 +16,11 @@ from collections.abc import Sequence
 from learngpt.commands.arguments import ArgumentParser
 from learngpt.errors import UserError
 
+DESCRIPTION = (
+    "learnGPT: build a GPT step by step (`learngpt course start DIR`), then train, sample "
+    "and serve small GPTs. `learngpt COMMAND --help` explains each command."
+)
+
 
 def build_parser() -> ArgumentParser:
     from learngpt.commands import (
@@ -32,9 +37,11 @@ def build_parser() -> ArgumentParser:
         train,
     )
 
-    parser = ArgumentParser(prog="learngpt", description=__doc__.splitlines()[0])
+    parser = ArgumentParser(prog="learngpt", description=DESCRIPTION)
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=ArgumentParser
+    )
     for module in (
         demo,
         train,

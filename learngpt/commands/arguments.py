@@ -124,3 +124,14 @@ def config_overrides(args: argparse.Namespace, cls: type) -> dict[str, Any]:
     """The config keys the user gave as flags."""
     keys = field_types(cls)
     return {k: v for k, v in vars(args).items() if k in keys}
+
+
+def add_max_new_tokens(parser: argparse.ArgumentParser) -> None:
+    """--max-new-tokens, as `sample` and `demo` both take it."""
+    parser.add_argument(
+        "--max-new-tokens",
+        type=non_negative(int),
+        default=500,
+        metavar="N",
+        help="tokens to generate per sample (default 500)",
+    )

@@ -21,12 +21,12 @@ STEP_NUMBERS = [step.number for step in STEPS]
 
 def add_command(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser("course", help="learn by building: the course as exercises")
-    actions = p.add_subparsers(dest="action", required=True, parser_class=type(p))
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=type(p))
 
     start = actions.add_parser("start", help="write a learner workspace into DIR")
     start.add_argument("dir", type=Path, help="a new (or empty) directory")
     start.add_argument("--lang", choices=workspace.LANGS, default="ko",
-                       help="which language the TODO instructions show first")  # fmt: skip
+                       help="TODOs show both; this one first (default ko)")  # fmt: skip
     start.add_argument("--force", action="store_true",
                        help="write into a non-empty DIR, over the files there")  # fmt: skip
     start.add_argument("--solutions", action="store_true",

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 
+from learngpt.commands.arguments import add_max_new_tokens, positive
+
 DEMO_OUT = "runs/demo"
 
 
@@ -14,8 +16,10 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser("demo", help="train NanoGPT on Shakespeare for ~3 minutes, sample")
     p.add_argument("--data", help="text file (default: the shipped Shakespeare)")
     p.add_argument("--out", default=DEMO_OUT, help="run directory (default %(default)s)")
-    p.add_argument("--max-time", type=float, default=180.0, help="seconds of training")
-    p.add_argument("--max-new-tokens", type=int, default=500)
+    p.add_argument(
+        "--max-time", type=positive(float), default=180.0, help="seconds of training (default 180)"
+    )
+    add_max_new_tokens(p)
     p.set_defaults(run=run)
 
 

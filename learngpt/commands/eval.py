@@ -20,9 +20,11 @@ from learngpt.runs import load_run, read_run_info
 def add_command(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser("eval", help="exact loss of a trained run on a whole split")
     p.add_argument("--out", required=True, help="the run directory that `learngpt train` wrote")
-    p.add_argument("--split", choices=("val", "train"), default="val")
+    p.add_argument("--split", choices=("val", "train"), default="val", help="default val")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--checkpoint", choices=("best", "latest"), default="best")
+    p.add_argument(
+        "--checkpoint", choices=("best", "latest"), default="best", help="default: best val loss"
+    )
     p.add_argument("--data", help="the text file (default: the one the run trained on)")
     p.add_argument("--batch-size", type=int, default=32, help="windows per forward pass")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")

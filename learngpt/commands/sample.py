@@ -14,7 +14,7 @@ import sys
 
 import torch
 
-from learngpt.commands.arguments import non_negative, positive
+from learngpt.commands.arguments import add_max_new_tokens, non_negative, positive
 from learngpt.errors import UserError
 from learngpt.generate import encode_prompt, stream_text, token_chunks
 from learngpt.runs import load_run
@@ -24,13 +24,19 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser("sample", help="generate text from a trained run")
     p.add_argument("--out", required=True, help="the run directory that `learngpt train` wrote")
     p.add_argument("--prompt", default="", help="text to continue (default: a new line)")
-    p.add_argument("--max-new-tokens", type=non_negative(int), default=500, metavar="N")
+    add_max_new_tokens(p)
     p.add_argument(
         "--temperature", type=non_negative(float), default=1.0, help="0 is greedy (default 1)"
     )
     p.add_argument("--top-k", type=positive(int), default=None, help="sample from the K likeliest")
     p.add_argument("--top-p", type=float, default=None, help="nucleus sampling, in (0, 1]")
-    p.add_argument("--num-samples", type=positive(int), default=1, metavar="N")
+    p.add_argument(
+        "--num-samples",
+        type=positive(int),
+        default=1,
+        metavar="N",
+        help="how many texts (default 1)",
+    )
     p.add_argument("--seed", type=int, default=0, help="same seed, same text (default 0)")
     p.add_argument("--no-kv-cache", action="store_true", help="recompute the whole context")
     p.add_argument(

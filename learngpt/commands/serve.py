@@ -32,7 +32,7 @@ def add_command(commands: argparse._SubParsersAction) -> None:
         help="training steps for each of the workspace's models at start-up (default 300)",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=positive(int), default=8000, help="default 8000")
+    p.add_argument("--port", type=tcp_port, default=8000, help="1 to 65535 (default 8000)")
     p.add_argument(
         "--max-concurrent", type=positive(int), default=4, metavar="N", help="generations at once"
     )
@@ -62,6 +62,14 @@ def run(args: argparse.Namespace) -> int:
         uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
     print("playground stopped", file=sys.stderr)
     return 0
+
+
+def tcp_port(text: str) -> int:
+    """An argparse `type`: a TCP port number (the OS would silently wrap a larger one)."""
+    port = positive(int)(text)
+    if port > 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number from 1 to 65535, got {text}")
+    return port
 
 
 def listening_socket(host: str, port: int) -> socket.socket:

@@ -25,8 +25,9 @@ def progress_table(workspace: Path) -> str:
             what = todo.en.split(":")[0]
             lines.append(f"{'':<5} {todo.id:<6} {todo_status(workspace, todo.id):<12} {what}")
     lines.append(
-        "done: its last check passed; failing: its last check failed; unchecked: written since "
-        "the last check (run `learngpt course check N`)"
+        "not started: a TODO still raises NotImplementedError; done: its last check passed; "
+        "failing: its last check failed; unchecked: written, not checked since "
+        "(run `learngpt course check N`)"
     )
     return "\n".join(lines)
 

@@ -98,7 +98,10 @@ def read_json(path: Path) -> dict:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise UserError(f"{path} is missing") from None
+        raise UserError(
+            f"{path} is missing; a Hugging Face GPT-2 directory (as save_pretrained "
+            "writes it) holds config.json, the weights, and tokenizer.json or vocab.json"
+        ) from None
     except OSError as exc:
         raise UserError(f"cannot read {path} ({exc.strerror})") from None
     except ValueError as exc:

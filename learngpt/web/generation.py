@@ -124,7 +124,7 @@ def run_generation(
     emit: Callable[[str, dict[str, Any]], None],
     stop: threading.Event,
 ) -> str:
-    """Generate in this (worker) thread, emitting events; return "completed" or "cancelled"."""
+    """Generate in this (worker) thread, emitting events: "completed", "cancelled" or "failed"."""
     if stop.is_set():  # the client left while the request waited for a worker
         return "cancelled"
     model, tokenizer = served.model, served.tokenizer

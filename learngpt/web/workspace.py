@@ -121,7 +121,10 @@ class Workspace:
     def __init__(self, directory: str | Path, steps: int = 300, seed: int = 0):
         directory = Path(directory)
         if not directory.is_dir():
-            raise UserError(f"--workspace {directory} is not a directory")
+            raise UserError(
+                f"--workspace {directory} is not a directory; "
+                f"create a workspace with: learngpt course start {directory}"
+            )
         import_workspace(directory)
         self.steps = steps
         text = load_text(shakespeare_path())
