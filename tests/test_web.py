@@ -283,7 +283,9 @@ def test_workspace_models_train_in_the_background_then_generate(tmp_path, monkey
 def test_serve_needs_something_to_serve_and_a_free_port(tmp_path, trained_template):
     assert_user_error(run_cli("serve"), "--out")
     assert_user_error(run_cli("serve", "--workspace", tmp_path), "course start")
-    assert_user_error(run_cli("serve", "--out", tmp_path / "none"), "train first")
+    assert_user_error(
+        run_cli("serve", "--out", tmp_path / "none"), "is not a run directory; train one first"
+    )
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
