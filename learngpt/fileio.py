@@ -54,6 +54,12 @@ def new_directory(path: Path) -> Iterator[Path]:
         raise
 
 
+def can_be_new_directory(path: Path) -> bool:
+    """Whether `path` may become a new_directory(): it does not exist, or is an empty directory."""
+    path = Path(path)
+    return not path.exists() or (path.is_dir() and not any(path.iterdir()))
+
+
 def _umask() -> int:
     umask = os.umask(0)
     os.umask(umask)

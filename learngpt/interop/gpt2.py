@@ -29,7 +29,7 @@ from safetensors.torch import load_file, save_file
 from learngpt import checkpoint
 from learngpt.config import TrainConfig, config_from_dict
 from learngpt.errors import UserError
-from learngpt.fileio import new_directory
+from learngpt.fileio import can_be_new_directory, new_directory
 from learngpt.model import GPT, GPTConfig
 from learngpt.runs import RUN_INFO, TOKENIZER, build_model, load_run, save_config
 from learngpt.tokenizers import BPETokenizer, Tokenizer
@@ -86,7 +86,7 @@ def import_gpt2(src: str | Path, out: str | Path) -> Path:
     src, out = Path(src), Path(out)
     if not src.is_dir():
         raise UserError(f"{src} is not a directory; pass a Hugging Face GPT-2 model directory")
-    if out.exists() and not (out.is_dir() and not any(out.iterdir())):
+    if not can_be_new_directory(out):
         raise UserError(f"--out {out} already exists; choose a new run directory")
     hf_config = read_json(src / "config.json")
     tokenizer = read_tokenizer(src)
@@ -222,7 +222,7 @@ def export_gpt2(run_dir: str | Path, dest: str | Path, which: str = "best") -> l
     """Write the run's model (and tokenizer, where GPT-2 can express it) to the new directory
     `dest` in Hugging Face GPT-2 form. Returns notes on what was left out."""
     dest = Path(dest)
-    if dest.exists() and not (dest.is_dir() and not any(dest.iterdir())):
+    if not can_be_new_directory(dest):
         raise UserError(f"{dest} already exists; choose a new directory to export to")
     run = load_run(run_dir, which=which, device="cpu")
     check_gpt2_options(run.model.config)
