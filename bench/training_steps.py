@@ -33,12 +33,15 @@ def train_steps(model, optimizer, batches) -> float:
 def time_in_turns(models: dict, batches, warmup: int, chunk: int = 10):
     """(warm-up seconds, timed seconds) per model name; models map name -> (model, optimizer).
 
-    Each model first takes `warmup` untimed steps; then the models take turns, `chunk` steps
-    at a time, over the remaining batches, so that a change in machine load hits all alike.
+    `batches` is one list for all models, or a dict name -> list (models of different batch
+    shapes), all of one length. Each model first takes `warmup` untimed steps; then the models
+    take turns, `chunk` steps at a time, over the remaining batches, so that a change in
+    machine load hits all alike.
     """
-    warmup_s = {name: train_steps(m, opt, batches[:warmup]) for name, (m, opt) in models.items()}
+    own = batches if isinstance(batches, dict) else dict.fromkeys(models, batches)
+    warmup_s = {name: train_steps(m, opt, own[name][:warmup]) for name, (m, opt) in models.items()}
     seconds = dict.fromkeys(models, 0.0)
-    for start in range(warmup, len(batches), chunk):
+    for start in range(warmup, len(own[next(iter(models))]), chunk):
         for name, (model, optimizer) in models.items():
-            seconds[name] += train_steps(model, optimizer, batches[start : start + chunk])
+            seconds[name] += train_steps(model, optimizer, own[name][start : start + chunk])
     return warmup_s, seconds

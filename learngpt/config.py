@@ -156,10 +156,10 @@ class TrainConfig(CourseConfig):
 
     # the course's keys, with the recipe's values (max_iters and train_ratio: the course's)
     batch_size: int = course_key("batch_size", 24)
-    block_size: int = course_key("block_size", 64)
+    block_size: int = course_key("block_size", 128)
     eval_iters: int = course_key("eval_iters", 10)
     eval_interval: int = course_key("eval_interval", 1000)
-    learning_rate: float = course_key("learning_rate", 8e-3)
+    learning_rate: float = course_key("learning_rate", 1.6e-2)
     embed_size: int = course_key("embed_size", 128)
     n_layers: int = course_key("n_layers", 2)
     n_heads: int = course_key("n_heads", 4)
@@ -200,7 +200,7 @@ class TrainConfig(CourseConfig):
     )
     decay_ratio: float = key(0.5, "wsd only: the fraction of the budget spent decaying")
     warmup_iters: int = key(50, "steps of linear warmup")
-    min_lr_ratio: float = key(0.1, "final learning rate / peak")
+    min_lr_ratio: float = key(0.0, "final learning rate / peak")
     max_time: float = key(0.0, "time budget in seconds (0: none); the schedule then follows it")
     # the data
     tokenizer: str = key("char", "'char' (one token per character) or 'bpe' (byte-level BPE)")

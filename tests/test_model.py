@@ -9,7 +9,14 @@ import torch
 
 from learngpt.errors import UserError
 from learngpt.generate import filter_logits, token_chunks
-from learngpt.model import GPT, GPTConfig, KVCache, apply_rotary, rotary_tables
+from learngpt.model import (
+    GPT,
+    GPTConfig,
+    KVCache,
+    apply_rotary,
+    explicit_causal_attention,
+    rotary_tables,
+)
 
 SWITCHES = [
     {},
@@ -268,6 +275,42 @@ def test_bf16_only_changes_training_forward_passes_and_only_a_little():
     torch.testing.assert_close(fast_loss, exact_loss, rtol=1e-2, atol=1e-2)
     fast_loss.backward()
     assert all(p.grad.dtype == torch.float32 for p in fast.parameters())
+
+
+def test_explicit_attention_is_torchs_causal_attention_values_and_gradients():
+    torch.manual_seed(0)
+    q, k, v = (torch.randn(3, 2, 16, 8, dtype=torch.float64, requires_grad=True) for _ in range(3))
+    ours = explicit_causal_attention(q, k, v)
+    ours_grads = torch.autograd.grad(ours.square().sum(), (q, k, v))
+    theirs = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+    theirs_grads = torch.autograd.grad(theirs.square().sum(), (q, k, v))
+    torch.testing.assert_close(ours, theirs)
+    for mine, reference in zip(ours_grads, theirs_grads, strict=True):
+        torch.testing.assert_close(mine, reference)
+    # the mask: changing a later key or value leaves earlier positions' outputs alone
+    k2, v2 = k.detach().clone(), v.detach().clone()
+    k2[:, :, 9:] += 1.0
+    v2[:, :, 9:] -= 2.0
+    changed = explicit_causal_attention(q.detach(), k2, v2)
+    torch.testing.assert_close(changed[:, :, :9], ours.detach()[:, :, :9])
+    assert not torch.allclose(changed[:, :, 9:], ours.detach()[:, :, 9:])
+
+
+def test_cpu_bf16_training_runs_the_explicit_attention_and_nothing_else_does(monkeypatch):
+    calls = []
+    real = explicit_causal_attention
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("learngpt.model.explicit_causal_attention", counted)
+    idx = torch.randint(11, (2, 8))
+    for bf16, train, expected in ((True, True, 2), (True, False, 0), (False, True, 0)):
+        calls.clear()
+        model = small_model(bf16=bf16, rotary=True).train(train)
+        model(idx, idx)
+        assert len(calls) == expected, (bf16, train)  # one call per layer, training in bf16 only
 
 
 def test_rms_norm_gives_unit_root_mean_square():
