@@ -64,7 +64,7 @@ def main() -> None:
                     seconds[name] += time.perf_counter() - start
         base = seconds["explicit"]
         cells = [
-            f"{n} {1000 * s / (5 * args.rounds):6.2f} ms ({s / base:4.2f}x)"
+            f"{n} {1000 * s / (5 * args.rounds):6.2f} ms ({s / base:4.2f}x its time)"
             for n, s in seconds.items()
         ]
         print(f"T={T:4d} B={shape[0]:3d}: " + "   ".join(cells))
