@@ -169,15 +169,17 @@ class CausalSelfAttention(nn.Module):
         and this call writes positions pos .. pos + T - 1.
         """
         B, T, C = x.shape
-        q, k, v = self.qkv(x).split(C, dim=2)  # (B, T, C) each
-        # (B, T, C) -> (B, H, T, hs): head h owns channels h * hs .. (h + 1) * hs - 1
-        q = q.view(B, T, self.n_heads, -1).transpose(1, 2)
-        k = k.view(B, T, self.n_heads, -1).transpose(1, 2)
-        v = v.view(B, T, self.n_heads, -1).transpose(1, 2)
+        H = self.n_heads
+        qk, v = self.qkv(x).split([2 * C, C], dim=2)  # queries and keys (B, T, 2C), values
+        # (B, T, C) -> (B, H, T, hs): head h owns channels h * hs .. (h + 1) * hs - 1; queries
+        # and keys stay together, (B, 2H, T, hs), so that each step below is one op for both
+        qk = qk.view(B, T, 2 * H, -1).transpose(1, 2)
+        v = v.view(B, T, H, -1).transpose(1, 2)
         if self.qk_norm:  # unit RMS per head: attention logits stay bounded
-            q, k = F.rms_norm(q, (q.size(-1),)), F.rms_norm(k, (k.size(-1),))
-        if rope is not None:
-            q, k = apply_rotary(q, *rope), apply_rotary(k, *rope)
+            qk = F.rms_norm(qk, (qk.size(-1),))
+        if rope is not None:  # in the activations' dtype: bf16 in training, no float32 copies
+            qk = apply_rotary(qk, *(table.to(qk.dtype) for table in rope))
+        q, k = qk.split(H, dim=1)  # (B, H, T, hs) each
         if kv is not None:
             k_cache, v_cache = kv
             k_cache[:, :, pos : pos + T] = k

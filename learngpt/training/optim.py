@@ -4,7 +4,8 @@ Muon (Jordan et al. 2024, from the modern nanoGPT speed-runs) keeps a momentum o
 gradient like SGD, but steps along its orthogonalised version (a few Newton-Schulz iterations
 set every singular value to about 1), so that no single direction dominates an update. It only
 suits the 2-D weights inside the blocks; the embedding, the head, the biases and the norm gains
-stay with AdamW. torch.optim.Muon is PyTorch's implementation; with adjust_lr_fn
+stay with AdamW. torch.optim.Muon is PyTorch's implementation (run here as BatchedMuon, the
+same algorithm with fewer, batched products: training/muon.py); with adjust_lr_fn
 "match_rms_adamw" its update has AdamW's size, so the two share one learning rate and schedule
 (times `muon_lr_ratio`).
 
@@ -20,6 +21,7 @@ import torch
 
 from learngpt.config import TrainConfig
 from learngpt.model import GPT
+from learngpt.training.muon import BatchedMuon
 
 
 def build_optimizer(model: GPT, config: TrainConfig) -> torch.optim.Optimizer:
@@ -30,7 +32,7 @@ def build_optimizer(model: GPT, config: TrainConfig) -> torch.optim.Optimizer:
     matrices = [p for block in model.blocks for p in block.parameters() if p.dim() == 2]
     chosen = {id(p) for p in matrices}
     rest = [p for p in model.parameters() if id(p) not in chosen]
-    muon = torch.optim.Muon(
+    muon = BatchedMuon(
         [{"params": matrices, "lr_scale": config.muon_lr_ratio}],
         lr=config.learning_rate * config.muon_lr_ratio,
         weight_decay=config.weight_decay,

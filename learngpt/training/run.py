@@ -33,7 +33,7 @@ from tqdm import tqdm
 from learngpt import checkpoint
 from learngpt.config import TrainConfig, load_config
 from learngpt.data import encode, get_batch, load_text, split_text
-from learngpt.device import cpu_has_fast_bf16, resolve_device
+from learngpt.device import cpu_has_fast_bf16, resolve_device, reuse_freed_cpu_memory
 from learngpt.errors import UserError
 from learngpt.fileio import atomic_write_text
 from learngpt.model import GPT
@@ -178,6 +178,8 @@ def _train(
         config = config.replace(bf16=False)
     if config.threads:
         torch.set_num_threads(config.threads)
+    if device.type == "cpu":
+        reuse_freed_cpu_memory()  # no page faults for each step's fresh tensors: ~10-20% a step
     if device.type == "cuda":
         use_fast_cuda_math()
         # 1M tokens are a few MB: on the GPU, batches are gathered there with no copy per step
