@@ -171,8 +171,8 @@ class CausalSelfAttention(nn.Module):
         B, T, C = x.shape
         H = self.n_heads
         qk, v = self.qkv(x).split([2 * C, C], dim=2)  # queries and keys (B, T, 2C), values
-        # (B, T, C) -> (B, H, T, hs): head h owns channels h * hs .. (h + 1) * hs - 1; queries
-        # and keys stay together, (B, 2H, T, hs), so that each step below is one op for both
+        # (B, T, 2C) -> (B, 2H, T, hs): head h owns channels h * hs .. (h + 1) * hs - 1, the
+        # queries' heads first; kept together so that each step below is one op for both
         qk = qk.view(B, T, 2 * H, -1).transpose(1, 2)
         v = v.view(B, T, H, -1).transpose(1, 2)
         if self.qk_norm:  # unit RMS per head: attention logits stay bounded
