@@ -97,14 +97,17 @@ def run_learngpt(text: Path, work: Path, args) -> float:
     command += ["--out", str(work / "learngpt"), "--overwrite", "--device", args.device]
     command += ["--n-layers", str(args.n_layers), "--embed-size", str(args.embed_size)]
     command += ["--n-heads", str(args.n_heads), "--block-size", str(args.block_size)]
+    command += ["--ffwd-size", str(4 * args.embed_size)]  # nanoGPT's MLP is 4x wide
     command += ["--batch-size", str(args.batch_size), "--max-iters", str(args.max_iters)]
     command += ["--eval-interval", str(args.eval_interval), "--eval-iters", str(args.eval_iters)]
     command += ["--dropout", str(args.dropout), "--nanogpt-dropout", "--max-time", "0"]
     # nanoGPT's recipe: AdamW 1e-3 -> 1e-4 (cosine), betas (0.9, 0.99), decay 0.1, clip 1.0,
-    # learned positions, no biases, a tied head (learngpt's feed-forward is ReLU, nanoGPT's GELU)
+    # learned positions, no biases, a tied head, no convolution before the feed-forward
+    # (learngpt's feed-forward is ReLU, nanoGPT's GELU)
     command += ["--learning-rate", "1e-3", "--min-lr-ratio", "0.1", "--beta2", "0.99"]
     command += ["--warmup-iters", str(min(100, args.max_iters // 10)), "--weight-decay", "0.1"]
     command += ["--grad-clip", "1.0", "--no-bias", "--no-rotary", "--tie-weights", "--no-muon"]
+    command += ["--ffwd-conv", "0"]
     command += ["--bf16", "--compile"] if cuda else ["--no-bf16", "--no-compile"]
     command += shlex.split(args.learngpt_args)
     return timed(command)

@@ -174,13 +174,18 @@ class TrainConfig(CourseConfig):
     activation: str = key(
         "relu", "feed-forward non-linearity: relu, relu_squared, gelu or gelu_tanh (GPT-2's)"
     )
-    ffwd_size: int | None = key(None, "feed-forward hidden width (none: 4 * embed_size)")
+    ffwd_size: int | None = key(
+        768, "feed-forward hidden width (none: 4 * embed_size; the recipe: 6 x its 128 channels)"
+    )
     qkv_bias: bool = key(False, "biases on the query, key and value projection (GPT-2 has them)")
     head_bias: bool = key(True, "with --bias, the output head has a bias too (GPT-2's has none)")
     norm_eps: float = key(1e-5, "epsilon added to the variance in the norms")
     qk_norm: bool = key(False, "RMS-normalise each head's queries and keys")
     nanogpt_dropout: bool = key(
         False, "dropout also on the attention weights and the embeddings, as nanoGPT"
+    )
+    ffwd_conv: int = key(
+        4, "width of a causal convolution over positions before each feed-forward (0: none)"
     )
     # the optimizer: AdamW, weight decay on matrices only; or Muon for the blocks' matrices
     muon: bool = key(True, "Muon (orthogonalised momentum) for the blocks' weight matrices")
@@ -237,6 +242,7 @@ class TrainConfig(CourseConfig):
         )
         _require("ffwd_size", self.ffwd_size is None or self.ffwd_size > 0, "must be > 0 or none")
         _require("norm_eps", self.norm_eps > 0, "must be > 0")
+        _require("ffwd_conv", self.ffwd_conv >= 0, "must be >= 0 (0: no convolution)")
         _require("tokenizer", self.tokenizer in ("char", "bpe"), "must be 'char' or 'bpe'")
         _require(
             "vocab_size", self.vocab_size >= 256, "must be >= 256 (the 256 bytes, then merges)"

@@ -120,9 +120,14 @@ def load_tokenizer(run_dir: Path) -> Tokenizer:
     return Tokenizer.load(run_dir / TOKENIZER)
 
 
+# Model keys added after checkpoints were first written, with the value that builds the model
+# such a checkpoint holds (the recipe's default may differ).
+ABSENT_FROM_OLD_CHECKPOINTS = {"ffwd_conv": 0}
+
+
 def config_from_checkpoint(state: dict[str, Any], run_dir: Path) -> TrainConfig:
     try:
-        return config_from_dict(state["config"], TrainConfig)
+        return config_from_dict({**ABSENT_FROM_OLD_CHECKPOINTS, **state["config"]}, TrainConfig)
     except (KeyError, TypeError, UserError) as exc:
         raise UserError(f"checkpoint in {run_dir} holds an unusable config ({exc})") from None
 

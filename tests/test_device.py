@@ -32,7 +32,10 @@ def page_faults(setting: str) -> int:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc only")
 def test_reused_memory_spares_the_page_faults_of_each_step():
-    # 20 steps of 248 MB: by default each step maps its blocks afresh and faults every page in
+    # 20 steps of 62 MB. By default glibc gives the freed heap top back to the system, and
+    # each step faults its pages in again: about 300,000 faults, or about 19,000 in the runs
+    # where a small block happens to pin the heap's top (it varies from run to run).
+    # With the reuse: 0 to about 1,500, whichever happens.
     default, reuse = page_faults("default"), page_faults("reuse")
-    assert default > 100_000
-    assert reuse < default / 100
+    assert default > 10_000
+    assert reuse < default / 10

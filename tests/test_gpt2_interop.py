@@ -167,7 +167,8 @@ def test_export_of_an_import_loads_in_transformers(imported, hf_model, tmp_path)
 def test_learngpt_trained_run_exports_to_transformers(tmp_path):
     out = tmp_path / "run"
     gpt2_like = ["--no-rotary", "--no-head-bias", "--activation", "gelu_tanh", "--no-tie-weights",
-                 "--tokenizer", "bpe", "--vocab-size", "300", "--norm-eps", "1e-6"]  # fmt: skip
+                 "--ffwd-conv", "0", "--tokenizer", "bpe", "--vocab-size", "300",
+                 "--norm-eps", "1e-6"]  # fmt: skip
     assert run_cli("train", "--out", out, *TINY, *gpt2_like).rc == 0
     assert run_cli("export-hf", out, tmp_path / "hf").rc == 0
     run = learngpt.load_run(out, device="cpu")

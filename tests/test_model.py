@@ -13,6 +13,7 @@ from learngpt.model import (
     GPT,
     GPTConfig,
     KVCache,
+    ShortConvFunction,
     apply_rotary,
     explicit_causal_attention,
     rotary_tables,
@@ -24,13 +25,18 @@ SWITCHES = [
     {"rms_norm": True},
     {"rotary": True, "rms_norm": True, "bf16": True},
     {"activation": "relu_squared", "qk_norm": True, "rotary": True},
+    {"ffwd_conv": 3, "rotary": True},
 ]
 
 
 def small_model(seed: int = 0, **overrides) -> GPT:
     values = dict(vocab_size=11, block_size=8, n_layers=2, n_heads=2, embed_size=16)
     torch.manual_seed(seed)
-    return GPT(GPTConfig(**{**values, **overrides})).eval()
+    model = GPT(GPTConfig(**{**values, **overrides})).eval()
+    for block in model.blocks:
+        if block.conv is not None:  # zeros at first (the identity): make it matter here
+            torch.nn.init.normal_(block.conv.weight, std=0.5)
+    return model
 
 
 def tokens(model: GPT, prompt: torch.Tensor, n: int, seed: int = 0, **kwargs) -> torch.Tensor:
@@ -420,6 +426,46 @@ def test_relu_squared_and_qk_norm_change_the_function():
     base = small_model()(idx)[0]
     for switch in ({"activation": "relu_squared"}, {"qk_norm": True}):
         assert not torch.allclose(small_model(**switch)(idx)[0], base)
+
+
+def test_short_conv_is_x_plus_a_causal_depthwise_convolution():
+    x = torch.randn(2, 7, 5, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(3, 5, dtype=torch.float64, requires_grad=True)
+    # torch's conv1d: channels first, one filter per channel (groups), left padding only;
+    # conv1d correlates, so tap k (the position k back) is the filter's last-but-k entry
+    filters = w.flip(0).t().unsqueeze(1)  # (C, 1, K)
+    padded = torch.nn.functional.pad(x.transpose(1, 2), (2, 0))
+    expected = x + torch.nn.functional.conv1d(padded, filters, groups=5).transpose(1, 2)
+    torch.testing.assert_close(ShortConvFunction.apply(x, w), expected)
+    assert torch.autograd.gradcheck(ShortConvFunction.apply, (x, w))  # the hand-written backward
+
+
+def test_ffwd_conv_sees_only_the_past_and_starts_as_the_identity():
+    idx = torch.randint(11, (1, 8))
+    changed = idx.clone()
+    changed[0, 5] = (idx[0, 5] + 1) % 11
+    model = small_model(ffwd_conv=4, rotary=True)
+    a, b = model(idx)[0], model(changed)[0]
+    torch.testing.assert_close(a[:, :5], b[:, :5])  # positions before 5 cannot see it
+    assert not torch.allclose(a[:, 5:], b[:, 5:])
+    torch.manual_seed(0)
+    fresh = GPT(
+        GPTConfig(
+            vocab_size=11,
+            block_size=8,
+            n_layers=2,
+            n_heads=2,
+            embed_size=16,
+            rotary=True,
+            ffwd_conv=4,
+        )
+    )
+    torch.manual_seed(0)
+    plain = GPT(
+        GPTConfig(vocab_size=11, block_size=8, n_layers=2, n_heads=2, embed_size=16, rotary=True)
+    )
+    plain.load_state_dict(fresh.state_dict(), strict=False)  # all but the zero conv weights
+    torch.testing.assert_close(fresh(idx)[0], plain(idx)[0])
 
 
 def test_token_chunks_gives_the_first_rows_ids_in_order():

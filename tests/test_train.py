@@ -17,7 +17,7 @@ from trainer_helpers import TINY, run_cli, train_tiny, write_text
 
 from learngpt import checkpoint
 from learngpt.config import TrainConfig
-from learngpt.runs import build_model, load_run, load_tokenizer
+from learngpt.runs import build_model, config_from_checkpoint, load_run, load_tokenizer
 from learngpt.training import loop as training
 from learngpt.training.loop import cosine_schedule, wsd_schedule
 from learngpt.training.optim import Optimizers, build_optimizer
@@ -115,8 +115,12 @@ def test_muon_steps_the_blocks_matrices_and_adamw_the_rest():
     muon, adamw = optimizer.optimizers
     in_muon = {id(p) for g in muon.param_groups for p in g["params"]}
     in_adamw = {id(p) for g in adamw.param_groups for p in g["params"]}
-    block_matrices = {id(p) for b in model.blocks for p in b.parameters() if p.dim() == 2}
+    linears = [m for b in model.blocks for m in b.modules() if isinstance(m, torch.nn.Linear)]
+    block_matrices = {id(m.weight) for m in linears}
+    assert len(block_matrices) == 4 * config.n_layers  # query-key-value, out, and the MLP's two
     assert in_muon == block_matrices
+    # the recipe's ffwd_conv weights are 2-D too, but no linear map: AdamW steps them
+    assert all(id(b.conv.weight) in in_adamw for b in model.blocks)
     assert in_adamw == {id(p) for p in model.parameters()} - block_matrices
     assert [g.get("lr_scale", 1.0) for g in optimizer.param_groups] == [2.0, 1.0, 1.0]
     # one ordinary state dict, parameters numbered across both, that loads back
@@ -130,6 +134,14 @@ def test_muon_steps_the_blocks_matrices_and_adamw_the_rest():
     assert torch.equal(
         again.state_dict()["state"][0]["momentum_buffer"], state["state"][0]["momentum_buffer"]
     )
+
+
+def test_a_checkpoint_from_before_ffwd_conv_builds_its_model_without_one(tmp_path):
+    old = TrainConfig().to_dict()
+    del old["ffwd_conv"]  # configs saved before the key existed
+    assert config_from_checkpoint({"config": old}, tmp_path).ffwd_conv == 0
+    saved = {**old, "ffwd_conv": 3}
+    assert config_from_checkpoint({"config": saved}, tmp_path).ffwd_conv == 3
 
 
 def test_max_time_stops_the_run_on_the_time_budget(tmp_path):

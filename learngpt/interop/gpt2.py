@@ -149,7 +149,10 @@ def train_config(hf: dict[str, Any], vocab_size: int, src: Path) -> TrainConfig:
         }
     except KeyError as exc:
         raise UserError(f"{where} lacks the key {exc}; it is not a GPT-2 config") from None
-    gpt2 = {"bias": True, "qkv_bias": True, "head_bias": False, "rotary": False, "rms_norm": False}
+    gpt2 = {
+        **{"bias": True, "qkv_bias": True, "head_bias": False},
+        **{"rotary": False, "rms_norm": False, "ffwd_conv": 0},
+    }
     tokenizer = {"tokenizer": "bpe", "vocab_size": vocab_size}
     try:
         return config_from_dict(
@@ -241,6 +244,7 @@ def check_gpt2_options(config: GPTConfig) -> None:
     problems = [
         ("rotary", config.rotary, "GPT-2 learns a position table: train with --no-rotary"),
         ("rms_norm", config.rms_norm, "GPT-2 uses LayerNorm: train with --no-rms-norm"),
+        ("ffwd_conv", config.ffwd_conv, "GPT-2 has no convolution: train with --ffwd-conv 0"),
         ("activation", config.activation not in ACTIVATIONS, f"GPT-2 has {', '.join(ACTIVATIONS)}"),
         (
             "head_bias",

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+from torch import nn
 
 from learngpt.config import TrainConfig
 from learngpt.model import GPT
@@ -29,7 +30,9 @@ def build_optimizer(model: GPT, config: TrainConfig) -> torch.optim.Optimizer:
     betas = (config.beta1, config.beta2)
     if not config.muon:
         return model.configure_optimizer(config.weight_decay, config.learning_rate, betas)
-    matrices = [p for block in model.blocks for p in block.parameters() if p.dim() == 2]
+    # the blocks' Linear weights; not the (K, C) weights of ffwd_conv, which are no linear map
+    linears = [m for block in model.blocks for m in block.modules() if isinstance(m, nn.Linear)]
+    matrices = [m.weight for m in linears]
     chosen = {id(p) for p in matrices}
     rest = [p for p in model.parameters() if id(p) not in chosen]
     muon = BatchedMuon(
