@@ -29,10 +29,12 @@ SWITCHES = [
 ]
 
 
+SMALL = dict(vocab_size=11, block_size=8, n_layers=2, n_heads=2, embed_size=16)
+
+
 def small_model(seed: int = 0, **overrides) -> GPT:
-    values = dict(vocab_size=11, block_size=8, n_layers=2, n_heads=2, embed_size=16)
     torch.manual_seed(seed)
-    model = GPT(GPTConfig(**{**values, **overrides})).eval()
+    model = GPT(GPTConfig(**{**SMALL, **overrides})).eval()
     for block in model.blocks:
         if block.conv is not None:  # zeros at first (the identity): make it matter here
             torch.nn.init.normal_(block.conv.weight, std=0.5)
@@ -449,21 +451,9 @@ def test_ffwd_conv_sees_only_the_past_and_starts_as_the_identity():
     torch.testing.assert_close(a[:, :5], b[:, :5])  # positions before 5 cannot see it
     assert not torch.allclose(a[:, 5:], b[:, 5:])
     torch.manual_seed(0)
-    fresh = GPT(
-        GPTConfig(
-            vocab_size=11,
-            block_size=8,
-            n_layers=2,
-            n_heads=2,
-            embed_size=16,
-            rotary=True,
-            ffwd_conv=4,
-        )
-    )
+    fresh = GPT(GPTConfig(**SMALL, rotary=True, ffwd_conv=4))
     torch.manual_seed(0)
-    plain = GPT(
-        GPTConfig(vocab_size=11, block_size=8, n_layers=2, n_heads=2, embed_size=16, rotary=True)
-    )
+    plain = GPT(GPTConfig(**SMALL, rotary=True))
     plain.load_state_dict(fresh.state_dict(), strict=False)  # all but the zero conv weights
     torch.testing.assert_close(fresh(idx)[0], plain(idx)[0])
 
