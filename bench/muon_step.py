@@ -18,6 +18,7 @@ import torch
 from learngpt.config import TrainConfig
 from learngpt.runs import build_model
 from learngpt.training.muon import BatchedMuon
+from learngpt.training.optim import muon_matrices
 
 
 def main() -> None:
@@ -27,7 +28,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
     config = TrainConfig(embed_size=args.embed_size, n_layers=args.n_layers)
-    matrices = [p for b in build_model(config, 65).blocks for p in b.parameters() if p.dim() == 2]
+    matrices = muon_matrices(build_model(config, 65))
     for p in matrices:
         p.grad = torch.randn_like(p)
     options = dict(lr=1e-3, adjust_lr_fn="match_rms_adamw")

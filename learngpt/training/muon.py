@@ -68,9 +68,9 @@ class BatchedMuon(torch.optim.Muon):
             if group["nesterov"]:
                 updates = torch._foreach_lerp(grads, buffers, momentum)
             torch._foreach_mul_(params, 1 - lr * group["weight_decay"])  # decoupled decay
+            ns = group["ns_coefficients"], group["ns_steps"], group["eps"]
             for indices in _same_wide_shape(params):
                 stack = torch.stack([_wide(updates[i]) for i in indices])  # (N, R, C)
-                ns = group["ns_coefficients"], group["ns_steps"], group["eps"]
                 stack = orthogonalize(stack, *ns)
                 for i, update in zip(indices, stack, strict=True):
                     step = adjusted_lr(lr, group["adjust_lr_fn"], params[i].shape)

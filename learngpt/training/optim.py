@@ -25,14 +25,18 @@ from learngpt.model import GPT
 from learngpt.training.muon import BatchedMuon
 
 
+def muon_matrices(model: GPT) -> list[nn.Parameter]:
+    """What Muon steps: the blocks' Linear weights (not the (K, C) weights of ffwd_conv, which
+    are 2-D but no linear map)."""
+    return [m.weight for block in model.blocks for m in block.modules() if isinstance(m, nn.Linear)]
+
+
 def build_optimizer(model: GPT, config: TrainConfig) -> torch.optim.Optimizer:
     """AdamW as model.configure_optimizer builds it, or Muon + AdamW if config.muon."""
     betas = (config.beta1, config.beta2)
     if not config.muon:
         return model.configure_optimizer(config.weight_decay, config.learning_rate, betas)
-    # the blocks' Linear weights; not the (K, C) weights of ffwd_conv, which are no linear map
-    linears = [m for block in model.blocks for m in block.modules() if isinstance(m, nn.Linear)]
-    matrices = [m.weight for m in linears]
+    matrices = muon_matrices(model)
     chosen = {id(p) for p in matrices}
     rest = [p for p in model.parameters() if id(p) not in chosen]
     muon = BatchedMuon(
