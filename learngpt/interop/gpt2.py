@@ -149,10 +149,8 @@ def train_config(hf: dict[str, Any], vocab_size: int, src: Path) -> TrainConfig:
         }
     except KeyError as exc:
         raise UserError(f"{where} lacks the key {exc}; it is not a GPT-2 config") from None
-    gpt2 = {
-        **{"bias": True, "qkv_bias": True, "head_bias": False},
-        **{"rotary": False, "rms_norm": False, "ffwd_conv": 0},
-    }
+    gpt2 = dict(bias=True, qkv_bias=True, head_bias=False)  # and none of learngpt's additions:
+    gpt2 |= dict(rotary=False, rms_norm=False, ffwd_conv=0)
     tokenizer = {"tokenizer": "bpe", "vocab_size": vocab_size}
     try:
         return config_from_dict(
