@@ -192,7 +192,9 @@ class TrainConfig(CourseConfig):
     muon_lr_ratio: float = key(1.0, "Muon's learning rate / learning_rate (RMS-matched to AdamW)")
     muon_momentum: float = key(0.95, "Muon's momentum")
     muon_ns_steps: int = key(5, "Muon's Newton-Schulz iterations per step")
-    weight_decay: float = key(0.1, "AdamW decoupled weight decay (matrices only)")
+    weight_decay: float = key(
+        0.4, "decoupled weight decay of the weight matrices, Muon's and AdamW's (no biases, norms)"
+    )
     beta1: float = key(0.9, "AdamW first-moment decay")
     beta2: float = key(0.99, "AdamW second-moment decay")
     grad_clip: float = key(1.0, "clip the gradient's global norm to this (0: off)")
