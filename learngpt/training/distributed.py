@@ -130,6 +130,9 @@ def process_group(device: torch.device) -> Iterator[World]:
     dist.init_process_group("nccl" if device.type == "cuda" else "gloo", timeout=TIMEOUT)
     try:
         yield World(rank, size, local_rank, device, joined=True)
+        # leave together: a rank done early would otherwise tear its side of the group down
+        # while rank 0 still writes the last checkpoint (seen once in CI: gloo aborted it)
+        dist.barrier()
     except RuntimeError as exc:
         # a collective failed: another process died or froze; its own error says why
         if not isinstance(exc, getattr(dist, "DistError", ())) and "gloo" not in str(exc):
