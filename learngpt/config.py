@@ -157,7 +157,9 @@ class TrainConfig(CourseConfig):
     # the course's keys, with the recipe's values (max_iters and train_ratio: the course's)
     batch_size: int = course_key("batch_size", 24)
     block_size: int = course_key("block_size", 128)
-    eval_iters: int = course_key("eval_iters", 10)
+    eval_iters: int = key(
+        10, "batches per split for each loss estimate (the same windows each time, spread out)"
+    )
     eval_interval: int = course_key("eval_interval", 1000)
     learning_rate: float = course_key("learning_rate", 1.6e-2)
     embed_size: int = course_key("embed_size", 128)

@@ -38,6 +38,15 @@ def split_data(data: torch.Tensor, train_ratio: float) -> tuple[torch.Tensor, to
     return data[:n], data[n:]
 
 
+def check_long_enough(data: torch.Tensor, block_size: int) -> None:
+    """Raise UserError unless `data` holds one window of block_size tokens and the one after."""
+    if len(data) < block_size + 1:
+        raise UserError(
+            f"the text has {len(data)} tokens, too few for block_size {block_size}: "
+            f"it needs at least {block_size + 1}; use more text or a smaller block_size"
+        )
+
+
 def get_batch(
     data: torch.Tensor,
     batch_size: int,
@@ -49,11 +58,7 @@ def get_batch(
     Returns x, y of shape (B, T) with y[b, t] = the token after x[b, t]. A dedicated `generator`
     lets two models see exactly the same batches.
     """
-    if len(data) < block_size + 1:
-        raise UserError(
-            f"the text has {len(data)} tokens, too few for block_size {block_size}: "
-            f"it needs at least {block_size + 1}; use more text or a smaller block_size"
-        )
+    check_long_enough(data, block_size)
     # drawn on the CPU generator (the same windows on every device), gathered where data is
     starts = torch.randint(len(data) - block_size, (batch_size,), generator=generator)
     starts = starts.to(data.device, non_blocking=True)

@@ -11,8 +11,9 @@ import torch.nn.functional as F
 import trainer_helpers
 from trainer_helpers import run_cli
 
-from learngpt.evaluate import split_loss
+from learngpt.evaluate import split_loss, spread_windows
 from learngpt.model import GPT, GPTConfig
+from learngpt.training.loop import estimate_loss
 
 # the tiny trained run each test copies (tests/trainer_helpers.py)
 trained_template = trainer_helpers.trained_template
@@ -43,6 +44,33 @@ def test_split_loss_predicts_every_token_once(length):
     assert loss == pytest.approx(expected, rel=1e-5)
     # batching changes nothing
     assert split_loss(model, data, block_size=8, batch_size=64)[0] == pytest.approx(loss, rel=1e-6)
+
+
+def test_spread_windows_are_whole_windows_evenly_spaced_from_start_to_end():
+    data = torch.arange(1005)  # 100 whole windows of 10 tokens, and a tail of 4
+    x, y = spread_windows(data, block_size=10, count=7)
+    starts = x[:, 0].tolist()
+    assert starts[0] == 0 and starts[-1] == 990  # the first window and the last whole one
+    assert all(s % 10 == 0 for s in starts)  # whole windows of the split's partition
+    gaps = {b - a for a, b in zip(starts[:-1], starts[1:], strict=True)}
+    assert gaps <= {160, 170}  # evenly spaced, to the nearest window
+    assert torch.equal(x, torch.tensor(starts)[:, None] + torch.arange(10))
+    assert torch.equal(y, x + 1)
+    assert torch.equal(spread_windows(data, 10, 7)[0], x)  # the same windows every time
+    everything, _ = spread_windows(data, block_size=10, count=500)  # more than there are
+    assert everything[:, 0].tolist() == list(range(0, 1000, 10))
+
+
+def test_a_spread_estimate_that_covers_the_split_is_its_exact_loss():
+    torch.manual_seed(0)
+    model = GPT(GPTConfig(vocab_size=11, block_size=8, n_layers=1, n_heads=2, embed_size=8))
+    data = torch.randint(11, (5 * 8 + 1,))  # 5 whole windows, no tail
+    exact, _ = split_loss(model, data, block_size=8)
+    # 3 batches of 2 rows ask for 6 windows: all 5, in batches of 2, 2 and 1 (weighed by rows)
+    first = estimate_loss(model, {"val": data}, 2, 8, eval_iters=3, spread=True)["val"]
+    again = estimate_loss(model, {"val": data}, 2, 8, eval_iters=3, spread=True)["val"]
+    assert first == again
+    assert first == pytest.approx(exact, rel=1e-6)
 
 
 def test_eval_json_is_deterministic_with_bits_per_char(trained_run):

@@ -17,9 +17,10 @@ from trainer_helpers import TINY, run_cli, train_tiny, write_text
 
 from learngpt import checkpoint
 from learngpt.config import TrainConfig
+from learngpt.data import encode_splits
 from learngpt.runs import build_model, config_from_checkpoint, load_run, load_tokenizer
 from learngpt.training import loop as training
-from learngpt.training.loop import cosine_schedule, wsd_schedule
+from learngpt.training.loop import cosine_schedule, estimate_loss, wsd_schedule
 from learngpt.training.optim import Optimizers, build_optimizer
 
 
@@ -77,6 +78,22 @@ def test_the_run_directory_holds_config_tokenizer_log_plot_and_checkpoints(tmp_p
     # only the checkpoints that a manifest names are kept
     live = {latest["dir"], best["dir"]}
     assert {p.name for p in out.glob("ckpt-*")} == live
+
+
+def test_the_estimates_that_choose_the_best_checkpoint_use_the_same_windows(tmp_path):
+    # random batches made the best checkpoint a matter of luck: an 80-s run's estimate at its end
+    # could come out 0.04 worse than the truth and lose to a mid-run checkpoint (docs/recipe.md)
+    data = write_text(tmp_path / "text.txt")
+    out = tmp_path / "run"
+    assert train_tiny(out, data, "--max-iters", "7").rc == 0
+    last = json.loads((out / "log.jsonl").read_text().splitlines()[-1])
+    run = load_run(out, "latest", device="cpu")
+    c = run.config
+    train, val = encode_splits(data.read_text(encoding="utf-8"), run.tokenizer, c.train_ratio)
+    splits = {"train": train, "val": val}
+    spread = estimate_loss(run.model, splits, c.batch_size, c.block_size, c.eval_iters, spread=True)
+    assert spread["val"] == pytest.approx(last["val_loss"], rel=1e-6)
+    assert spread["train"] == pytest.approx(last["train_loss"], rel=1e-6)
 
 
 def test_the_schedule_warms_up_then_decays_to_the_floor():
@@ -181,7 +198,7 @@ def test_interrupted_and_resumed_equals_uninterrupted(tmp_path, monkeypatch, swi
 
     def get_batch_then_ctrl_c(*args, **kwargs):
         calls["n"] += 1
-        if calls["n"] == 17:  # somewhere in the middle of the run, between two estimates
+        if calls["n"] == 9:  # the batch of step 9: between two estimates (steps 5 and 10)
             os.kill(os.getpid(), signal.SIGINT)
         return real_get_batch(*args, **kwargs)
 

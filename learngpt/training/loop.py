@@ -20,6 +20,7 @@ from torch import nn
 
 from learngpt.config import CourseConfig, TrainConfig
 from learngpt.data import get_batch
+from learngpt.evaluate import spread_windows
 from learngpt.training.distributed import (
     ONE_PROCESS,
     World,
@@ -59,8 +60,14 @@ def estimate_loss(
     eval_iters: int,
     generator: torch.Generator | None = None,
     world: World = ONE_PROCESS,
+    spread: bool = False,
 ) -> dict[str, float]:
-    """Mean loss over `eval_iters` random batches of each split, in eval mode (no dropout).
+    """Mean loss over `eval_iters` batches of each split, in eval mode (no dropout).
+
+    The batches are random windows drawn from `generator` (the course's way, nanoGPT's), or, with
+    `spread`, the same eval_iters x batch_size windows at every call, evenly spaced over the
+    split (learngpt.evaluate.spread_windows): then two estimates differ only because the model
+    did, which is what choosing the best checkpoint needs.
 
     With several processes (`world`), each evaluates every W-th batch and the losses are summed
     over the processes: each batch's loss comes from exactly one of them, so the mean is the
@@ -71,13 +78,25 @@ def estimate_loss(
     device = next(model.parameters()).device
     out = {}
     for name, data in splits.items():
-        losses = torch.zeros(eval_iters, device=device)  # on the device: one sync per split
-        for k in range(eval_iters):
-            x, y = get_batch(data, batch_size, block_size, generator)  # keeps every rank in step
+        if spread:
+            x_all, y_all = spread_windows(data, block_size, eval_iters * batch_size)
+            batches = [
+                (x_all[i : i + batch_size], y_all[i : i + batch_size])
+                for i in range(0, len(x_all), batch_size)
+            ]
+        else:  # drawn here, by every rank, so that every rank's generator stays in step
+            batches = [
+                get_batch(data, batch_size, block_size, generator) for _ in range(eval_iters)
+            ]
+        losses = torch.zeros(len(batches), device=device)  # on the device: one sync per split
+        for k, (x, y) in enumerate(batches):
             if k % world.size == world.rank:
                 _, loss = model(x.to(device), y.to(device))
                 losses[k] = loss
-        out[name] = world.all_sum(losses).mean().item()
+        # each batch weighs by its rows (the spread's last one may be short): weights of exactly
+        # 1.0 when the batches are equal, so then this is the plain mean, to the last bit
+        rows = torch.tensor([len(x) for x, _ in batches], dtype=torch.float32, device=device)
+        out[name] = (world.all_sum(losses) * (rows / rows.mean())).mean().item()
     model.train(was_training)
     return out
 
@@ -145,6 +164,7 @@ def train_model(
     should_stop: Callable[[], bool] | None = None,
     grad_accum: int = 1,
     world: World = ONE_PROCESS,
+    spread_eval: bool = False,
 ) -> History:
     """Train `model` in place with AdamW for `config.max_iters` steps; return the loss history.
 
@@ -171,6 +191,8 @@ def train_model(
       world: this process's place among several training processes (training/distributed.py),
         with `model` wrapped in DDP; batch_size stays the global batch. Every rank calls
         train_model; they agree on when to stop and on the clock, so they step in lockstep.
+      spread_eval: estimate on the same windows every time, spread over each split, instead of
+        random batches from eval_rng (see estimate_loss).
     Everything the loop does between two steps depends only on the model, the optimizer and
     the generators, so saving those after step n and resuming from them continues exactly.
     """
@@ -204,6 +226,7 @@ def train_model(
             config.eval_iters,
             eval_rng,
             world,
+            spread_eval,
         )
         history.add(step, losses)
         if on_eval is not None:

@@ -5,7 +5,7 @@ prepares the data, the model and the optimizer, runs the loop of learngpt/traini
 hooks in the progress bar, the log, the checkpoints and the stop signals.
 
 Exact resume: a checkpoint holds the weights, the optimizer state and the states of the random
-generators (batches, estimates, dropout) after some step n. Resuming rebuilds everything from it
+generators (batches, dropout) after some step n. Resuming rebuilds everything from it
 and the loop continues at step n as if it had never stopped: on CPU the final weights are the
 same as an uninterrupted run's. With a time budget (max_time) the learning rate depends on the
 elapsed time, which no run repeats exactly; the checkpoint keeps the time spent, and a resumed
@@ -191,10 +191,8 @@ def _train(
     model.to(device)
     distributed.seed_rank(world, config.seed)  # its own dropout masks on each rank
     optimizer = build_optimizer(model, config)
-    rngs = {  # the batches and the estimates each draw from their own generator
-        "batch": torch.Generator().manual_seed(config.seed),
-        "eval": torch.Generator().manual_seed(config.seed + 1),
-    }
+    # the batches draw from their own generator (the estimates draw nothing: spread_eval below)
+    rngs = {"batch": torch.Generator().manual_seed(config.seed)}
     start_step, elapsed = 0, 0.0
     if resume:
         checkpoint.load_weights(out, resume, model)
@@ -262,12 +260,12 @@ def _train(
             start_step=start_step,
             elapsed=elapsed,
             batch_rng=rngs["batch"],
-            eval_rng=rngs["eval"],
             on_step=runner.on_step,
             on_eval=runner.on_eval,
             should_stop=stop.requested,
             grad_accum=config.grad_accum,
             world=world,
+            spread_eval=True,  # they choose the best checkpoint: not by the luck of the draw
         )
     if world.is_main:
         runner.plot()
@@ -296,8 +294,8 @@ def compile_model(model: torch.nn.Module, train_data: torch.Tensor, config: Trai
     """torch.compile the model and compile both its graphs now (training and evaluation).
 
     Static shapes (dynamic=False): training and the estimates use the same (batch, block) shape,
-    so nothing recompiles later. The warm-up runs under fork_rng, and its gradients are
-    dropped: it does not change the run.
+    so nothing recompiles later (unless a split is too short for eval_iters full batches). The
+    warm-up runs under fork_rng, and its gradients are dropped: it does not change the run.
     """
     compiled = torch.compile(model, dynamic=False)
     device = next(model.parameters()).device
@@ -580,7 +578,7 @@ def plot_losses(records: list[dict[str, Any]], path: Path) -> None:
     ax.plot(steps, [r["train_loss"] for r in records], label="train")
     ax.plot(steps, [r["val_loss"] for r in records], label="val")
     ax.set_xlabel("step")
-    ax.set_ylabel("loss (random-batch estimate)")
+    ax.set_ylabel("loss (estimate on fixed windows)")
     ax.legend()
     ax.grid(alpha=0.3)
     fig.tight_layout()
