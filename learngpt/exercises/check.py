@@ -16,6 +16,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from learngpt.exercises.catalog import text
 from learngpt.exercises.syllabus import STEPS, files_of, get_step, get_todo, todos_of
 from learngpt.exercises.workspace import lang_of, read_state, write_state
 
@@ -112,7 +113,9 @@ def check(workspace: Path, step: int) -> StepResult:
             why, todo = reason(record, lang, step) if failed else ("", None)
             result.tests.append(TestResult(record["test"], not failed, why, todo))
         if not result.tests:
-            result.tests.append(TestResult(f"test_{step}.py", False, "no test ran"))
+            result.tests.append(
+                TestResult(f"test_{step}.py", False, text("check.no_test_ran", lang))
+            )
     remember(workspace, result)
     return result
 
