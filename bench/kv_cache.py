@@ -13,6 +13,7 @@ import argparse
 
 import torch
 
+from learngpt.generate import generate
 from learngpt.measure import timed
 from learngpt.model import GPT, GPTConfig
 
@@ -20,13 +21,13 @@ from learngpt.model import GPT, GPTConfig
 def timed_generation(model: GPT, prompt: torch.Tensor, new_tokens: int, use_kv_cache: bool):
     generator = torch.Generator(prompt.device).manual_seed(0)
 
-    def generate() -> torch.Tensor:
+    def run() -> torch.Tensor:
         out = list(
-            model.generate(prompt, new_tokens, use_kv_cache=use_kv_cache, generator=generator)
+            generate(model, prompt, new_tokens, use_kv_cache=use_kv_cache, generator=generator)
         )
         return torch.stack(out, dim=1).cpu()  # waits for the device to finish
 
-    return timed(generate)
+    return timed(run)
 
 
 def main() -> None:

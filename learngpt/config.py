@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 import yaml
 
 from learngpt.errors import UserError
+from learngpt.model import GPTConfig
+from learngpt.training.schedule import SHAPES
 
 C = TypeVar("C", bound="CourseConfig")
 
@@ -49,13 +51,10 @@ class CourseConfig:
 
     def validate(self) -> None:
         """Raise ConfigError naming the first key whose value is impossible."""
-        for key in ("batch_size", "block_size", "max_iters", "eval_iters", "eval_interval"):
-            _require(key, getattr(self, key) > 0, "must be a positive integer")
+        check_loop_keys(self)
         for key in ("embed_size", "n_layers", "n_heads"):
             _require(key, getattr(self, key) > 0, "must be a positive integer")
-        _require("learning_rate", 0 < self.learning_rate < math.inf, "must be positive and finite")
         _require("dropout", 0 <= self.dropout < 1, "must be in [0, 1)")
-        _require("train_ratio", 0 < self.train_ratio < 1, "must be strictly between 0 and 1")
         _require(
             "embed_size",
             self.embed_size % self.n_heads == 0,
@@ -66,8 +65,21 @@ class CourseConfig:
         """A checked copy with some keys changed."""
         return config_from_dict({**dataclasses.asdict(self), **changes}, type(self))
 
+    @classmethod
+    def normalise(cls, values: dict[str, Any]) -> dict[str, Any]:
+        """The keys of a file or a command line, as the fields take them (here: unchanged)."""
+        return values
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+def check_loop_keys(config: Any) -> None:
+    """The keys every training loop reads (CourseConfig's and TrainConfig's)."""
+    for key in ("batch_size", "block_size", "max_iters", "eval_iters", "eval_interval"):
+        _require(key, getattr(config, key) > 0, "must be a positive integer")
+    _require("learning_rate", 0 < config.learning_rate < math.inf, "must be positive and finite")
+    _require("train_ratio", 0 < config.train_ratio < 1, "must be strictly between 0 and 1")
 
 
 def _require(key: str, ok: bool, what: str) -> None:
@@ -103,16 +115,29 @@ def _is_union(tp: Any) -> bool:
 
 def config_from_dict(values: dict[str, Any], cls: type[C] = CourseConfig) -> C:  # type: ignore[assignment]
     """Build and validate a config from a mapping; unknown keys and wrong types are errors."""
+    config = cls(**checked_values(cls.normalise(values), cls))
+    config.validate()
+    return config
+
+
+def checked_values(values: dict[str, Any], cls: type, section: str = "") -> dict[str, Any]:
+    """`values` checked against the fields of `cls`; a dataclass field is a section of its own."""
     types_by_key = field_types(cls)
     unknown = [key for key in values if key not in types_by_key]  # YAML keys may be non-str
     if unknown:
         raise ConfigError(
-            f"unknown config key '{unknown[0]}'; known keys are: {', '.join(types_by_key)}"
+            f"unknown config key '{section}{unknown[0]}'; known keys are: {', '.join(types_by_key)}"
         )
-    checked = {key: check_value(key, value, types_by_key[key]) for key, value in values.items()}
-    config = cls(**checked)
-    config.validate()
-    return config
+    checked = {}
+    for key, value in values.items():
+        kind = types_by_key[key]
+        if dataclasses.is_dataclass(kind):
+            if not isinstance(value, dict):
+                raise ConfigError(f"config key '{key}' must be a mapping of keys to values")
+            checked[key] = kind(**checked_values(value, kind, f"{key}."))
+        else:
+            checked[key] = check_value(key, value, kind)
+    return checked
 
 
 def load_config(path: str | Path, cls: type[C] = CourseConfig) -> C:  # type: ignore[assignment]
@@ -140,54 +165,45 @@ def load_config(path: str | Path, cls: type[C] = CourseConfig) -> C:  # type: ig
         raise ConfigError(f"{path}: {exc}") from None
 
 
-def course_key(name: str, default: Any) -> Any:
-    """A CourseConfig key with another default; its help stays the course's."""
-    return key(default, CourseConfig.__dataclass_fields__[name].metadata["help"])
+def recipe_model() -> GPTConfig:
+    """The CPU recipe's model (README, "Results"): small and shallow, for an 80-s run on 2 cores."""
+    return GPTConfig(
+        block_size=128,
+        n_layers=2,
+        embed_size=128,
+        rotary=True,
+        bf16=True,
+        ffwd_size=768,  # 6 x its 128 channels
+        ffwd_conv=4,
+    )
+
+
+# Keys that older run directories wrote at the top level, under another name.
+RENAMED = {"vocab_size": "bpe_vocab_size"}
+MODEL_KEYS = {f.name for f in dataclasses.fields(GPTConfig)}
 
 
 @dataclass
-class TrainConfig(CourseConfig):
-    """Everything `learngpt train` needs: the course's keys plus the trainer's.
+class TrainConfig:
+    """Everything `learngpt train` needs: the model's settings (`model`) and the trainer's.
 
-    The defaults are the CPU recipe (README, "Results"): a small, shallow NanoGPT that sees many
-    tokens, tuned for `learngpt train --max-time 80` on a 2-core CPU. Model keys have the names
-    of learngpt.model.GPTConfig's fields, so the model config is built by matching names.
+    The defaults are the CPU recipe (README, "Results"), tuned for `learngpt train --max-time 80`
+    on a 2-core CPU. In YAML the model's settings are a `model:` section; on the command line
+    (and in replace() and older files) they are flat keys, --n-layers, routed into it.
     """
 
-    # the course's keys, with the recipe's values (max_iters and train_ratio: the course's)
-    batch_size: int = course_key("batch_size", 24)
-    block_size: int = course_key("block_size", 128)
+    # the loop (the course's keys, with the recipe's values; max_iters, train_ratio the course's)
+    batch_size: int = key(24, "sequences per step")
+    max_iters: int = key(5000, "number of optimizer steps")
     eval_iters: int = key(
         10, "batches per split for each loss estimate (the same windows each time, spread out)"
     )
-    eval_interval: int = course_key("eval_interval", 1000)
-    learning_rate: float = course_key("learning_rate", 1.6e-2)
-    embed_size: int = course_key("embed_size", 128)
-    n_layers: int = course_key("n_layers", 2)
-    n_heads: int = course_key("n_heads", 4)
-    dropout: float = key(0.0, "dropout after attention and feed-forward, in [0, 1)")
-    seed: int = course_key("seed", 1337)
-    # the model (beside the course's embed_size, n_layers, n_heads, dropout, block_size)
-    bias: bool = key(True, "biases in linear layers and norms")
-    tie_weights: bool = key(True, "the output head shares the token embedding matrix")
-    rotary: bool = key(True, "rotary position embeddings instead of a learned table")
-    rms_norm: bool = key(False, "RMSNorm instead of LayerNorm")
-    bf16: bool = key(True, "forward passes in bfloat16 autocast (float32 if the CPU lacks it)")
-    activation: str = key(
-        "relu", "feed-forward non-linearity: relu, relu_squared, gelu or gelu_tanh (GPT-2's)"
-    )
-    ffwd_size: int | None = key(
-        768, "feed-forward hidden width (none: 4 * embed_size; the recipe: 6 x its 128 channels)"
-    )
-    qkv_bias: bool = key(False, "biases on the query, key and value projection (GPT-2 has them)")
-    head_bias: bool = key(True, "with --bias, the output head has a bias too (GPT-2's has none)")
-    norm_eps: float = key(1e-5, "epsilon added to the variance in the norms")
-    qk_norm: bool = key(False, "RMS-normalise each head's queries and keys")
-    nanogpt_dropout: bool = key(
-        False, "dropout also on the attention weights and the embeddings, as nanoGPT"
-    )
-    ffwd_conv: int = key(
-        4, "width of a causal convolution over positions before each feed-forward (0: none)"
+    eval_interval: int = key(1000, "steps between loss estimates (and checkpoints)")
+    learning_rate: float = key(1.6e-2, "peak learning rate")
+    train_ratio: float = key(0.9, "fraction of the text (from its start) used for training")
+    seed: int = key(1337, "random seed (same seed, same run on CPU)")
+    model: GPTConfig = dataclasses.field(
+        default_factory=recipe_model, metadata={"help": "the model (learngpt.model.GPTConfig)"}
     )
     # the optimizer: AdamW, weight decay on matrices only; or Muon for the blocks' matrices
     muon: bool = key(True, "Muon (orthogonalised momentum) for the blocks' weight matrices")
@@ -213,14 +229,56 @@ class TrainConfig(CourseConfig):
     max_time: float = key(0.0, "time budget in seconds (0: none); the schedule then follows it")
     # the data
     tokenizer: str = key("char", "'char' (one token per character) or 'bpe' (byte-level BPE)")
-    vocab_size: int = key(512, "BPE only: tokens to learn (>= 256)")
+    bpe_vocab_size: int = dataclasses.field(
+        default=512,
+        metadata={"help": "BPE only: tokens to learn (>= 256)", "aliases": ["vocab_size"]},
+    )
     # the machine
     device: str = key("auto", "auto (cuda if present), cpu, cuda or cuda:N")
     compile: bool = key(False, "torch.compile the model (slow first step, faster later)")
     threads: int = key(0, "CPU threads for torch (0: its default; 1 on a busy machine)")
 
+    @property
+    def block_size(self) -> int:
+        """The windows the loop cuts are the model's context."""
+        return self.model.block_size
+
+    @classmethod
+    def normalise(cls, values: dict[str, Any]) -> dict[str, Any]:
+        """Flat model keys (flags, older files) into the `model` section; old names renamed."""
+        values = {
+            RENAMED.get(k, k) if k not in cls.__dataclass_fields__ else k: v
+            for k, v in values.items()
+        }
+        section = values.pop("model", None)
+        if section is not None and not isinstance(section, dict):
+            raise ConfigError("config key 'model' must be a mapping of keys to values")
+        flat = {k: values.pop(k) for k in list(values) if k in MODEL_KEYS}
+        return {**values, "model": {**(section or {}), **flat}}
+
+    def replace(self, **changes: Any) -> TrainConfig:
+        """A checked copy with some keys changed (model keys flat: replace(n_layers=4))."""
+        return config_from_dict({**self.to_dict(), **changes}, TrainConfig)
+
+    def with_vocab(self, vocab_size: int) -> TrainConfig:
+        """This config for a tokenizer of vocab_size tokens (the model's vocabulary)."""
+        return dataclasses.replace(
+            self, model=dataclasses.replace(self.model, vocab_size=vocab_size)
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def flat(self) -> dict[str, Any]:
+        """Every key by its flag's name: the trainer's, then the model's (vocab_size aside)."""
+        model = {k: v for k, v in dataclasses.asdict(self.model).items() if k != "vocab_size"}
+        return {**{k: v for k, v in self.to_dict().items() if k != "model"}, **model}
+
     def validate(self) -> None:
-        super().validate()
+        check_loop_keys(self)
+        problem = self.model.problem()
+        if problem:
+            _require(problem[0], False, problem[1])
         _require("weight_decay", self.weight_decay >= 0, "must be >= 0")
         for key in ("beta1", "beta2"):
             _require(key, 0 <= getattr(self, key) < 1, "must be in [0, 1)")
@@ -231,28 +289,66 @@ class TrainConfig(CourseConfig):
             self.batch_size % self.grad_accum == 0,
             f"({self.grad_accum}) must divide batch_size ({self.batch_size})",
         )
+        self._validate_schedule()
+        self._validate_machine()
+
+    def _validate_schedule(self) -> None:
         _require("warmup_iters", self.warmup_iters >= 0, "must be >= 0")
         _require("min_lr_ratio", 0 <= self.min_lr_ratio <= 1, "must be in [0, 1]")
         _require("muon_lr_ratio", 0 < self.muon_lr_ratio < math.inf, "must be positive")
         _require("muon_momentum", 0 <= self.muon_momentum < 1, "must be in [0, 1)")
         _require("muon_ns_steps", 0 < self.muon_ns_steps < 100, "must be in 1 .. 99")
-        _require("lr_schedule", self.lr_schedule in ("cosine", "wsd"), "must be 'cosine' or 'wsd'")
+        _require(
+            "lr_schedule",
+            self.lr_schedule in SHAPES,
+            f"must be one of {', '.join(repr(s) for s in SHAPES)}",
+        )
         _require("decay_ratio", 0 < self.decay_ratio <= 1, "must be in (0, 1]")
         _require("max_time", self.max_time >= 0, "must be >= 0 seconds (0: no time limit)")
-        _require(
-            "activation",
-            self.activation in ("relu", "relu_squared", "gelu", "gelu_tanh"),
-            "must be 'relu', 'relu_squared', 'gelu' or 'gelu_tanh'",
-        )
-        _require("ffwd_size", self.ffwd_size is None or self.ffwd_size > 0, "must be > 0 or none")
-        _require("norm_eps", self.norm_eps > 0, "must be > 0")
-        _require("ffwd_conv", self.ffwd_conv >= 0, "must be >= 0 (0: no convolution)")
+
+    def _validate_machine(self) -> None:
         _require("tokenizer", self.tokenizer in ("char", "bpe"), "must be 'char' or 'bpe'")
         _require(
-            "vocab_size", self.vocab_size >= 256, "must be >= 256 (the 256 bytes, then merges)"
+            "bpe_vocab_size",
+            self.bpe_vocab_size >= 256,
+            "must be >= 256 (the 256 bytes, then merges)",
         )
         device_ok = self.device in ("auto", "cpu", "cuda") or (
             self.device.startswith("cuda:") and self.device[5:].isdigit()
         )
         _require("device", device_ok, "must be 'auto', 'cpu', 'cuda' or 'cuda:N'")
         _require("threads", self.threads >= 0, "must be >= 0 (0: torch's default)")
+
+
+@dataclass
+class Flag:
+    """One config key as a command-line flag: its type, help, default and other names."""
+
+    kind: Any
+    help: str
+    default: Any
+    aliases: tuple[str, ...] = ()
+
+
+def flags(cls: type) -> dict[str, Flag]:
+    """Every key of the config class `cls` by name, flat: a section's keys stand for themselves.
+
+    The model's vocab_size is no flag (the tokenizer decides it).
+    """
+    defaults = cls()
+    out = {}
+    for f in dataclasses.fields(cls):
+        kind = field_types(cls)[f.name]
+        if dataclasses.is_dataclass(kind):
+            section = getattr(defaults, f.name)
+            for sub in dataclasses.fields(kind):
+                if sub.name != "vocab_size":
+                    out[sub.name] = Flag(
+                        field_types(kind)[sub.name],
+                        sub.metadata["help"],
+                        getattr(section, sub.name),
+                    )
+            continue
+        aliases = tuple(f.metadata.get("aliases", ()))
+        out[f.name] = Flag(kind, f.metadata.get("help", ""), getattr(defaults, f.name), aliases)
+    return out

@@ -1,12 +1,23 @@
-"""Text in, tensors out: reading a text file, the train/val split, and random training batches."""
+"""Text in, tensors out: reading a text file, the train/val split, and random training batches.
+
+A training run gets its token ids from one place: a `TokenSplits` (train and val ids, and where
+they came from), today made by `text_splits` from a text file. `get_batch` cuts windows from
+any 1-D tensor of token ids, so another source (a memory-mapped token file, say) only needs to
+make a TokenSplits.
+"""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 
 from learngpt.errors import UserError
+from learngpt.tokenizers import Tokenizer, UnknownCharactersError
 
 
 def load_text(path: str | Path) -> str:
@@ -85,3 +96,51 @@ def split_text(text: str, train_ratio: float) -> tuple[str, str]:
 
 def encode(tokenizer, text: str) -> torch.Tensor:
     return torch.tensor(tokenizer.encode(text), dtype=torch.long)
+
+
+@dataclass
+class TokenSplits:
+    """The token ids a run trains and estimates on, and where they came from (for run.json)."""
+
+    train: torch.Tensor  # 1-D token ids
+    val: torch.Tensor
+    source: dict[str, Any]  # e.g. {"data": path, "data_sha256": ..., "chars": n}
+
+    def check_length(self, block_size: int, path: Path) -> None:
+        """Raise UserError unless each split holds a window of block_size tokens and one more."""
+        for split, data in (("training", self.train), ("validation", self.val)):
+            if len(data) < block_size + 1:
+                raise UserError(
+                    f"data file {path} is too short: its {split} split has {len(data)} tokens, "
+                    f"and block_size {block_size} needs at least {block_size + 1}; use a "
+                    "longer text or a smaller --block-size (or change --train-ratio)"
+                )
+
+
+def text_splits(
+    path: Path, train_ratio: float, tokenizer_for: Callable[[str, str], Tokenizer]
+) -> tuple[Tokenizer, TokenSplits]:
+    """A text file's tokenizer and token ids, split by characters (train first).
+
+    tokenizer_for(text, train_text) gives the tokenizer (a new one, or the run's own).
+    """
+    text = load_text(path)
+    train_text, val_text = split_text(text, train_ratio)
+    tokenizer = tokenizer_for(text, train_text)
+    source = {
+        "data": str(Path(path).resolve()),
+        "data_sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest(),
+        "chars": len(text),
+    }
+    train, val = (encode_checked(tokenizer, t, path) for t in (train_text, val_text))
+    return tokenizer, TokenSplits(train, val, source)
+
+
+def encode_checked(tokenizer: Tokenizer, text: str, path: Path) -> torch.Tensor:
+    try:
+        return encode(tokenizer, text)
+    except UnknownCharactersError as exc:
+        raise UserError(
+            f"data file {path} has {exc}; the tokenizer of the run this one continues "
+            "(--resume, --init-from) cannot encode them: use a text it knows or start a new run"
+        ) from None

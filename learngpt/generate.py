@@ -1,5 +1,7 @@
 """Generation: continue a prompt token by token, with a KV cache, sampling settings and streaming.
 
+Like nanochat's engine, this side owns the cache and imports the model, never the reverse.
+
 `generate(model, idx, n)` yields new token ids; `stream_text` turns them into printable text as
 they come (a byte-level BPE may need two tokens for one character).
 """
@@ -12,8 +14,31 @@ import torch
 import torch.nn.functional as F
 
 from learngpt.errors import UserError
-from learngpt.model import GPT, KVCache
+from learngpt.model import GPT, GPTConfig
 from learngpt.tokenizers import Tokenizer
+
+
+class KVCache:
+    """Every layer's keys and values for the positions seen so far, in preallocated buffers."""
+
+    def __init__(self, config: GPTConfig, batch_size: int, device, dtype):
+        shape = (batch_size, config.n_heads, config.block_size, config.embed_size // config.n_heads)
+        self.layers = [
+            (
+                torch.zeros(shape, device=device, dtype=dtype),
+                torch.zeros(shape, device=device, dtype=dtype),
+            )
+            for _ in range(config.n_layers)
+        ]
+        # ffwd_conv: each layer's last K-1 inputs of its convolution
+        tail = (batch_size, max(config.ffwd_conv - 1, 0), config.embed_size)
+        self.conv_tails = [
+            torch.zeros(tail, device=device, dtype=dtype) for _ in range(config.n_layers)
+        ]
+        self.length = 0  # positions 0 .. length - 1 are filled
+
+    def reset(self) -> None:
+        self.length = 0  # the buffers are simply overwritten from position 0 again
 
 
 def generate(

@@ -10,18 +10,19 @@ it computes the same function. What differs is how it computes it:
   torch's fused scaled_dot_product_attention;
 - GPT-2 initialisation (std 0.02; the residual projections 0.02 / sqrt(2 * n_layers), so the
   residual stream does not grow with depth) and, by default, the token embedding tied to the head;
-- a KV cache, so that generating a token costs one position instead of the whole context.
+- room for a KV cache (learngpt/generate.py owns it), so that generating a token costs one
+  position instead of the whole context.
 
-Switches that help a small model learn faster on a CPU (all default off): `rotary` (rotary
-position embeddings instead of the learned table), `rms_norm` (RMSNorm instead of LayerNorm),
-`bf16` (in training mode the matrix products run in bfloat16, 1.3-1.9x faster on a CPU with
-AVX512-BF16; the weights, the loss and evaluation stay float32). From the modern nanoGPT
+Switches that help a small model learn faster on a CPU (all default off): `rotary` (rotary position
+embeddings instead of the learned table), `rms_norm` (RMSNorm instead of LayerNorm), `bf16` (in
+training mode the matrix products run in bfloat16, faster on a CPU with AVX512-BF16; the weights,
+the loss and evaluation stay float32; docs/recipe.md has the figures). From the modern nanoGPT
 speed-runs: `activation: relu_squared` (the feed-forward computes relu(x)^2) and `qk_norm` (queries
 and keys RMS-normalised per head, which keeps the attention logits in range at a high learning
-rate). From "Canon layers" (Allen-Zhu 2025): `ffwd_conv` mixes each position with the few
-before it just before every feed-forward. `nanogpt_dropout` puts dropout where nanoGPT has it
-besides the residual branches: on the attention weights and on the input embeddings (a
-regulariser for bigger models, off on CPU).
+rate). From "Canon layers" (Allen-Zhu 2025): `ffwd_conv` mixes each position with the few before it
+just before every feed-forward. `nanogpt_dropout` puts dropout where nanoGPT has it besides the
+residual branches: on the attention weights and on the input embeddings (a regulariser for bigger
+models, off on CPU).
 
 GPT-2's choices, so that its weights load (learngpt/interop/gpt2.py): `activation` (GELU with
 the tanh approximation), `qkv_bias`, `head_bias` off, `ffwd_size`, `norm_eps`.
@@ -33,39 +34,20 @@ Sennrich 2019 for RMSNorm.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Protocol
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 
-@dataclass
-class GPTConfig:
-    vocab_size: int
-    block_size: int = 256  # the longest context the model sees (T)
-    n_layers: int = 4
-    n_heads: int = 4
-    embed_size: int = 128  # C; head size is embed_size // n_heads
-    dropout: float = 0.0  # on the output of attention and of the feed-forward, as in BlockVer4
-    bias: bool = True  # biases in the output projections, feed-forward, norms and head
-    tie_weights: bool = True  # lm_head shares the token embedding's weight matrix
-    rotary: bool = False  # rotary position embeddings instead of a learned position table
-    rms_norm: bool = False  # RMSNorm (scale only) instead of LayerNorm
-    bf16: bool = False  # training forward passes in bfloat16 autocast (weights stay float32)
-    # GPT-2's choices (learngpt/interop/gpt2.py), where they differ from the course's:
-    activation: str = "relu"  # feed-forward non-linearity: relu, relu_squared, gelu, gelu_tanh
-    ffwd_size: int | None = None  # the feed-forward's hidden width (None: 4 * embed_size)
-    qkv_bias: bool = False  # biases on the query, key and value projection (GPT-2 has them)
-    head_bias: bool = True  # with `bias`, the head has one too (GPT-2's has none)
-    norm_eps: float = 1e-5  # added to the variance in every norm
-    # from the nanoGPT speed-runs:
-    qk_norm: bool = False  # RMS-normalise each head's queries and keys before attention
-    nanogpt_dropout: bool = False  # dropout also on attention weights and embeddings (nanoGPT)
-    ffwd_conv: int = 0  # > 0: a causal convolution this wide over positions before each ffwd
+def setting(default, help: str):
+    """A model setting: its default and the one-line help of its `learngpt train` flag."""
+    return field(default=default, metadata={"help": help})
 
 
+# The feed-forward's non-linearities, by the name a config gives them (the one list of names).
 ACTIVATIONS = {
     "relu": F.relu,
     "relu_squared": lambda x: F.relu(x).square(),  # the nanoGPT speed-runs' MLP
@@ -73,6 +55,65 @@ ACTIVATIONS = {
     # GPT-2's "gelu_new": 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))
     "gelu_tanh": lambda x: F.gelu(x, approximate="tanh"),
 }
+
+
+@dataclass
+class GPTConfig:
+    """The model's settings, declared once: learngpt train's `model:` section holds them too."""
+
+    vocab_size: int = setting(0, "tokens in the vocabulary (a run sets it from its tokenizer)")
+    block_size: int = setting(256, "context length in tokens (T)")
+    n_layers: int = setting(4, "transformer blocks")
+    n_heads: int = setting(4, "attention heads; head size = embed_size / n_heads")
+    embed_size: int = setting(128, "channels (C); must be divisible by n_heads")
+    dropout: float = setting(0.0, "dropout after attention and feed-forward, in [0, 1)")
+    bias: bool = setting(True, "biases in linear layers and norms")
+    tie_weights: bool = setting(True, "the output head shares the token embedding matrix")
+    rotary: bool = setting(False, "rotary position embeddings instead of a learned table")
+    rms_norm: bool = setting(False, "RMSNorm instead of LayerNorm")
+    bf16: bool = setting(False, "forward passes in bfloat16 autocast (float32 if the CPU lacks it)")
+    # GPT-2's choices (learngpt/interop/gpt2.py), where they differ from the course's:
+    activation: str = setting(
+        "relu", f"feed-forward non-linearity: {', '.join(ACTIVATIONS)} (GPT-2's: gelu_tanh)"
+    )
+    ffwd_size: int | None = setting(None, "feed-forward hidden width (none: 4 * embed_size)")
+    qkv_bias: bool = setting(False, "biases on the query, key and value projection (GPT-2's)")
+    head_bias: bool = setting(
+        True, "with --bias, the output head has a bias too (GPT-2's has none)"
+    )
+    norm_eps: float = setting(1e-5, "epsilon added to the variance in the norms")
+    # from the nanoGPT speed-runs:
+    qk_norm: bool = setting(False, "RMS-normalise each head's queries and keys")
+    nanogpt_dropout: bool = setting(
+        False, "dropout also on the attention weights and the embeddings, as nanoGPT"
+    )
+    ffwd_conv: int = setting(
+        0, "width of a causal convolution over positions before each feed-forward (0: none)"
+    )
+
+    def problem(self) -> tuple[str, str] | None:
+        """The first impossible setting, as (key, what is wrong), or None."""
+        for key in ("block_size", "n_layers", "n_heads", "embed_size"):
+            if getattr(self, key) <= 0:
+                return key, "must be a positive integer"
+        checks = [
+            ("vocab_size", self.vocab_size >= 0, "must be >= 0 (0: the tokenizer's)"),
+            ("dropout", 0 <= self.dropout < 1, "must be in [0, 1)"),
+            (
+                "embed_size",
+                self.embed_size % self.n_heads == 0,
+                f"({self.embed_size}) must be divisible by n_heads ({self.n_heads})",
+            ),
+            (
+                "activation",
+                self.activation in ACTIVATIONS,
+                f"must be one of {', '.join(ACTIVATIONS)}",
+            ),
+            ("ffwd_size", self.ffwd_size is None or self.ffwd_size > 0, "must be > 0 or none"),
+            ("norm_eps", self.norm_eps > 0, "must be > 0"),
+            ("ffwd_conv", self.ffwd_conv >= 0, "must be >= 0 (0: no convolution)"),
+        ]
+        return next(((key, what) for key, ok, what in checks if not ok), None)
 
 
 class Norm(nn.Module):
@@ -130,8 +171,7 @@ def explicit_causal_attention(q, k, v, dropout_p: float = 0.0) -> torch.Tensor:
 
     The same function as F.scaled_dot_product_attention(q, k, v, is_causal=True). On a CPU in
     bfloat16 autocast, torch's SDPA kernels are slow to train (its flash kernel's backward most
-    of all): these few ops make attention's forward and backward 2.2-2.5x faster than SDPA's
-    math kernel at block sizes 64-256 (bench/attention.py), a whole training step 1.15-1.5x.
+    of all); these few ops are faster there (bench/attention.py, docs/recipe.md).
     """
     B, H, T, hs = q.shape
     # -inf above the diagonal: query i sees keys 0 .. i. Adding it inside the batched matmul
@@ -236,9 +276,8 @@ class ShortConv(nn.Module):
 
     Each channel at position t is mixed with the same channel at the `width - 1` positions
     before it ("Canon layers", Allen-Zhu 2025). Before the feed-forward it hands the MLP the
-    last few characters directly, where attention has to find them by content: in the CPU
-    recipe, width 4 lowers the validation loss at a fixed number of steps by about 0.045
-    (docs/recipe.md).
+    last few characters directly, where attention has to find them by content (what that is
+    worth in the CPU recipe: docs/recipe.md).
     The weights start at zero, so the block starts as it would be without it.
     """
 
@@ -293,27 +332,12 @@ class Block(nn.Module):
         return x + self.dropout(self.ffwd(h))  # (B, T, C)
 
 
-class KVCache:
-    """Every layer's keys and values for the positions seen so far, in preallocated buffers."""
+class Cache(Protocol):
+    """What the model reads and writes of a KV cache (learngpt.generate.KVCache is one)."""
 
-    def __init__(self, config: GPTConfig, batch_size: int, device, dtype):
-        shape = (batch_size, config.n_heads, config.block_size, config.embed_size // config.n_heads)
-        self.layers = [
-            (
-                torch.zeros(shape, device=device, dtype=dtype),
-                torch.zeros(shape, device=device, dtype=dtype),
-            )
-            for _ in range(config.n_layers)
-        ]
-        # ffwd_conv: each layer's last K-1 inputs of its convolution
-        tail = (batch_size, max(config.ffwd_conv - 1, 0), config.embed_size)
-        self.conv_tails = [
-            torch.zeros(tail, device=device, dtype=dtype) for _ in range(config.n_layers)
-        ]
-        self.length = 0  # positions 0 .. length - 1 are filled
-
-    def reset(self) -> None:
-        self.length = 0  # the buffers are simply overwritten from position 0 again
+    layers: list[tuple[torch.Tensor, torch.Tensor]]  # each layer's (keys, values) buffers
+    conv_tails: list[torch.Tensor]  # each layer's last ffwd_conv - 1 convolution inputs
+    length: int  # positions 0 .. length - 1 are filled
 
 
 class GPT(nn.Module):
@@ -367,7 +391,7 @@ class GPT(nn.Module):
         self,
         idx: torch.Tensor,
         targets: torch.Tensor | None = None,
-        cache: KVCache | None = None,
+        cache: Cache | None = None,
         last_only: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """idx (B, T) token ids -> logits (B, T, V), and the cross-entropy loss if targets given.
@@ -392,7 +416,7 @@ class GPT(nn.Module):
             loss = F.cross_entropy(logits.float().view(B * T, -1), targets.reshape(B * T))
         return logits, loss
 
-    def _logits(self, idx: torch.Tensor, cache: KVCache | None, pos: int, last_only: bool):
+    def _logits(self, idx: torch.Tensor, cache: Cache | None, pos: int, last_only: bool):
         T = idx.shape[1]
         x = self.token_embedding(idx)  # (B, T, C)
         rope = None
@@ -417,26 +441,30 @@ class GPT(nn.Module):
         learning_rate: float,
         betas: tuple[float, float] = (0.9, 0.95),
     ) -> torch.optim.AdamW:
-        """AdamW that decays the matrices and embeddings only, not the biases and norm gains.
+        """AdamW that decays the matrices and embeddings only, not the biases and norm gains."""
+        return adamw(list(self.parameters()), weight_decay, learning_rate, betas)
 
-        Decay pulls weights towards 0; for a gain that should sit near 1, or a bias, that is
-        only harm, and they are too few to overfit with.
-        """
-        params = [p for p in self.parameters() if p.requires_grad]  # a tied matrix appears once
-        decay = [p for p in params if p.dim() >= 2]
-        no_decay = [p for p in params if p.dim() < 2]
-        groups = [
-            {"params": decay, "weight_decay": weight_decay},
-            {"params": no_decay, "weight_decay": 0.0},
-        ]
-        # The fused kernel updates all parameters in one pass (CPU and CUDA): ~7% off a CPU step.
-        fused = all(p.device.type in ("cpu", "cuda") for p in params)
-        return torch.optim.AdamW(groups, lr=learning_rate, betas=betas, fused=fused)
 
-    def generate(
-        self, idx: torch.Tensor, max_new_tokens: int, **sampling
-    ) -> Iterator[torch.Tensor]:
-        """Continue idx (B, T), yielding (B,) new token ids (learngpt.generate.generate)."""
-        from learngpt.generate import generate
+def decay_groups(params: list[nn.Parameter], weight_decay: float) -> list[dict]:
+    """The param groups of every optimizer here: weight decay on matrices and embeddings only.
 
-        return generate(self, idx, max_new_tokens, **sampling)
+    Decay pulls weights towards 0; for a gain that should sit near 1, or a bias, that is only
+    harm, and they are too few to overfit with.
+    """
+    params = [p for p in params if p.requires_grad]  # a tied matrix appears once
+    return [
+        {"params": [p for p in params if p.dim() >= 2], "weight_decay": weight_decay},
+        {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
+    ]
+
+
+def adamw(
+    params: list[nn.Parameter],
+    weight_decay: float,
+    learning_rate: float,
+    betas: tuple[float, float],
+) -> torch.optim.AdamW:
+    """AdamW over decay_groups(params); fused (all parameters in one pass) on CPU and CUDA."""
+    fused = all(p.device.type in ("cpu", "cuda") for p in params)
+    groups = decay_groups(params, weight_decay)
+    return torch.optim.AdamW(groups, lr=learning_rate, betas=betas, fused=fused)

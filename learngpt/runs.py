@@ -10,11 +10,13 @@ latest.json, best.json, ckpt-*/   the checkpoints (learngpt/checkpoint.py)
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -63,15 +65,10 @@ def existing_run_dir(path: str | Path) -> Path:
     return path
 
 
-def model_config(config: TrainConfig, vocab_size: int) -> GPTConfig:
-    """GPTConfig from the TrainConfig keys of the same names; vocab_size from the tokenizer."""
-    names = {f.name for f in dataclasses.fields(GPTConfig)} - {"vocab_size"}
-    return GPTConfig(vocab_size=vocab_size, **{n: getattr(config, n) for n in names})
-
-
 def build_model(config: TrainConfig, vocab_size: int) -> GPT:
+    """The config's model for a tokenizer of vocab_size tokens."""
     try:
-        return GPT(model_config(config, vocab_size))
+        return GPT(dataclasses.replace(config.model, vocab_size=vocab_size))
     except ValueError as exc:  # e.g. rotary with an odd head size
         raise ConfigError(f"cannot build the model: {exc}") from None
 
@@ -82,9 +79,111 @@ NOT_SHAPE_KEYS = {"vocab_size", "dropout", "bf16", "nanogpt_dropout"}
 
 
 def shape_keys(config: TrainConfig) -> list[str]:
-    """The config keys that decide the weights' shape (or meaning: tie_weights, rotary, ...)."""
+    """The (flat) config keys that decide the weights' shape (or meaning: tie_weights, rotary)."""
     keys = [f.name for f in dataclasses.fields(GPTConfig) if f.name not in NOT_SHAPE_KEYS]
-    return [*keys, "tokenizer", *(["vocab_size"] if config.tokenizer == "bpe" else [])]
+    return [*keys, "tokenizer", *(["bpe_vocab_size"] if config.tokenizer == "bpe" else [])]
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+# Model keys added after checkpoints were first written, with the value that builds the model
+# such a checkpoint holds (the recipe's default may differ). Only flat (pre-`model:`) configs
+# can lack them.
+ABSENT_FROM_OLD_CHECKPOINTS = {"ffwd_conv": 0}
+
+
+def config_from_checkpoint(state: dict[str, Any], run_dir: Path) -> TrainConfig:
+    """The config a checkpoint's state.json holds: a `model:` section, or (older runs) flat."""
+    try:
+        saved = state["config"]
+        if "model" not in saved:
+            saved = {**ABSENT_FROM_OLD_CHECKPOINTS, **saved}
+        return config_from_dict(saved, TrainConfig)
+    except (KeyError, TypeError, UserError) as exc:
+        raise UserError(f"checkpoint in {run_dir} holds an unusable config ({exc})") from None
+
+
+class RunDir:
+    """A run directory and every file in it: config, tokenizer, run.json, log, plot, checkpoints.
+
+    Reading never writes. Only the trainer's main process writes, after every check has passed
+    (learngpt/training/run.py); `claim()` is where it starts to.
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+    # -- reading
+    def has_checkpoint(self, which: str = "latest") -> bool:
+        return checkpoint.has_checkpoint(self.path, which)
+
+    def manifest(self, which: str = "latest") -> dict[str, Any]:
+        return checkpoint.read_manifest(self.path, which)
+
+    def best(self) -> dict[str, Any]:
+        """The best checkpoint's manifest ({} if there is none)."""
+        return self.manifest("best") if self.has_checkpoint("best") else {}
+
+    def saved_config(self, manifest: dict[str, Any]) -> TrainConfig:
+        """The config of the checkpoint that `manifest` names."""
+        return config_from_checkpoint(checkpoint.read_state(self.path, manifest), self.path)
+
+    def tokenizer(self) -> Tokenizer:
+        return Tokenizer.load(self.path / TOKENIZER)
+
+    def info(self) -> dict[str, Any]:
+        """run.json ({} if absent or unreadable)."""
+        return read_run_info(self.path)
+
+    def log(self) -> list[dict[str, Any]]:
+        """log.jsonl's records ([] if absent or unreadable)."""
+        try:
+            lines = (self.path / LOG).read_text(encoding="utf-8").splitlines()
+            return [json.loads(line) for line in lines if line.strip()]
+        except (OSError, ValueError):
+            return []
+
+    def load_checkpoint(self, manifest: dict, model, optimizer) -> dict[str, torch.Tensor]:
+        """Load the weights and the optimizer of `manifest`'s checkpoint; its random states."""
+        checkpoint.load_weights(self.path, manifest, model)
+        return checkpoint.load_train_state(self.path, manifest, optimizer)
+
+    # -- writing (the trainer's main process only)
+    @contextlib.contextmanager
+    def claim(self) -> Iterator[RunDir]:
+        """Create the directory (checked writable) for a run that writes into it until the end.
+
+        The one place a run starts writing: a lock on the directory belongs here.
+        """
+        prepare_out_dir(self.path)
+        yield self
+
+    def clear(self) -> None:
+        """Forget an earlier run (only for a new run or with --overwrite)."""
+        for name in ("latest.json", "best.json", LOG, PLOT):
+            (self.path / name).unlink(missing_ok=True)
+        checkpoint.remove_unused(self.path)
+
+    def save_config(self, config: TrainConfig) -> None:
+        save_config(self.path, config)
+
+    def save_tokenizer(self, tokenizer: Tokenizer) -> None:
+        tokenizer.save(self.path / TOKENIZER)
+
+    def save_info(self, info: dict[str, Any]) -> None:
+        atomic_write_text(self.path / RUN_INFO, json.dumps(info, indent=1))
+
+    def save_log(self, records: list[dict[str, Any]]) -> None:
+        atomic_write_text(self.path / LOG, "".join(json.dumps(r) + "\n" for r in records))
+
+    def save_checkpoint(self, model, optimizer, states, info, manifests) -> None:
+        """A checkpoint named by each of `manifests` (learngpt/checkpoint.py)."""
+        checkpoint.save_checkpoint(self.path, model, optimizer, states, info, manifests)
 
 
 def save_config(run_dir: Path, config: TrainConfig) -> None:
@@ -92,21 +191,6 @@ def save_config(run_dir: Path, config: TrainConfig) -> None:
         config.to_dict(), sort_keys=False
     )
     atomic_write_text(run_dir / CONFIG, text)
-
-
-def file_digest(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def save_run_info(run_dir: Path, data_path: Path, text: str, **details: Any) -> None:
-    """run.json: the text's path, digest and size, and `details` (e.g. how many processes)."""
-    info = {
-        "data": str(Path(data_path).resolve()),
-        "data_sha256": file_digest(data_path),
-        "chars": len(text),
-        **details,
-    }
-    atomic_write_text(run_dir / RUN_INFO, json.dumps(info, indent=1))
 
 
 def read_run_info(run_dir: Path) -> dict[str, Any]:
@@ -118,18 +202,6 @@ def read_run_info(run_dir: Path) -> dict[str, Any]:
 
 def load_tokenizer(run_dir: Path) -> Tokenizer:
     return Tokenizer.load(run_dir / TOKENIZER)
-
-
-# Model keys added after checkpoints were first written, with the value that builds the model
-# such a checkpoint holds (the recipe's default may differ).
-ABSENT_FROM_OLD_CHECKPOINTS = {"ffwd_conv": 0}
-
-
-def config_from_checkpoint(state: dict[str, Any], run_dir: Path) -> TrainConfig:
-    try:
-        return config_from_dict({**ABSENT_FROM_OLD_CHECKPOINTS, **state["config"]}, TrainConfig)
-    except (KeyError, TypeError, UserError) as exc:
-        raise UserError(f"checkpoint in {run_dir} holds an unusable config ({exc})") from None
 
 
 @dataclasses.dataclass
@@ -148,9 +220,10 @@ def load_run(run_dir: str | Path, which: str = "best", device: str = "auto") -> 
     run_dir = existing_run_dir(run_dir)
     if which == "best" and not checkpoint.has_checkpoint(run_dir, "best"):
         which = "latest"  # stopped before its first estimate: no best yet
-    manifest = checkpoint.read_manifest(run_dir, which)
-    config = config_from_checkpoint(checkpoint.read_state(run_dir, manifest), run_dir)
-    tokenizer = load_tokenizer(run_dir)
+    run = RunDir(run_dir)
+    manifest = run.manifest(which)
+    config = run.saved_config(manifest)
+    tokenizer = run.tokenizer()
     model = build_model(config, tokenizer.vocab_size)
     checkpoint.load_weights(run_dir, manifest, model)
     torch_device = resolve_device(device)

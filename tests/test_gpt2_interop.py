@@ -201,7 +201,7 @@ def test_init_from_fine_tunes_an_imported_model(imported, tmp_path):
     log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
     assert log[-1]["val_loss"] < log[0]["val_loss"] - 0.3
     source, tuned = learngpt.load_run(imported), learngpt.load_run(out)
-    assert tuned.config.activation == "gelu_tanh" and tuned.config.block_size == 32
+    assert tuned.config.model.activation == "gelu_tanh" and tuned.config.block_size == 32
     assert tuned.tokenizer.to_dict() == source.tokenizer.to_dict()
     refused = run_cli("train", "--init-from", imported, "--out", tmp_path / "x", "--rotary")
     assert refused.rc == 2 and "rotary" in refused.err

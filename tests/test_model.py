@@ -8,11 +8,10 @@ import pytest
 import torch
 
 from learngpt.errors import UserError
-from learngpt.generate import filter_logits, token_chunks
+from learngpt.generate import KVCache, filter_logits, generate, token_chunks
 from learngpt.model import (
     GPT,
     GPTConfig,
-    KVCache,
     ShortConvFunction,
     apply_rotary,
     explicit_causal_attention,
@@ -44,7 +43,7 @@ def small_model(seed: int = 0, **overrides) -> GPT:
 def tokens(model: GPT, prompt: torch.Tensor, n: int, seed: int = 0, **kwargs) -> torch.Tensor:
     """All n generated tokens as (B, n), sampled with a generator seeded with `seed`."""
     generator = torch.Generator().manual_seed(seed)
-    return torch.stack(list(model.generate(prompt, n, generator=generator, **kwargs)), dim=1)
+    return torch.stack(list(generate(model, prompt, n, generator=generator, **kwargs)), dim=1)
 
 
 def test_forward_shapes_and_loss():
@@ -192,7 +191,7 @@ def test_same_seed_same_text_other_seed_other_text():
 
 def test_generate_streams_one_step_at_a_time_and_restores_train_mode():
     model = small_model(dropout=0.5).train()
-    stream = model.generate(torch.zeros(3, 1, dtype=torch.long), 4)
+    stream = generate(model, torch.zeros(3, 1, dtype=torch.long), 4)
     first = next(stream)
     assert first.shape == (3,) and first.dtype == torch.long
     assert not model.training  # no dropout while sampling
@@ -212,7 +211,7 @@ def test_top_k_keeps_exactly_the_k_largest():
     top3 = set(last_logits.topk(3).indices[0].tolist())
     for seed in range(30):
         first = next(
-            model.generate(prompt, 1, top_k=3, generator=torch.Generator().manual_seed(seed))
+            generate(model, prompt, 1, top_k=3, generator=torch.Generator().manual_seed(seed))
         )
         assert first.item() in top3
 
@@ -248,7 +247,7 @@ def test_bad_sampling_settings_are_refused_at_once(kwargs, word):
     model = small_model()
     args = {"max_new_tokens": 5, **kwargs}
     with pytest.raises(UserError, match=word):
-        model.generate(torch.zeros(1, 1, dtype=torch.long), **args)  # no next() needed
+        generate(model, torch.zeros(1, 1, dtype=torch.long), **args)  # no next() needed
 
 
 def test_an_empty_prompt_is_refused():
@@ -463,5 +462,5 @@ def test_token_chunks_gives_the_first_rows_ids_in_order():
     prompt = torch.randint(11, (2, 3))
     every = tokens(model, prompt, 23, seed=4)[0].tolist()
     for chunk in (1, 5, 16):
-        steps = model.generate(prompt, 23, generator=torch.Generator().manual_seed(4))
+        steps = generate(model, prompt, 23, generator=torch.Generator().manual_seed(4))
         assert list(token_chunks(steps, chunk)) == every

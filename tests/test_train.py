@@ -20,8 +20,9 @@ from learngpt.config import TrainConfig
 from learngpt.data import encode_splits
 from learngpt.runs import build_model, config_from_checkpoint, load_run, load_tokenizer
 from learngpt.training import loop as training
-from learngpt.training.loop import cosine_schedule, estimate_loss, wsd_schedule
+from learngpt.training.loop import estimate_loss
 from learngpt.training.optim import Optimizers, build_optimizer
+from learngpt.training.schedule import lr_schedule
 
 
 def latest_weights(out) -> dict[str, torch.Tensor]:
@@ -38,17 +39,18 @@ def test_flags_win_over_the_config_file_which_wins_over_defaults(tmp_path):
     used = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
     # TINY sets --block-size 16: the flag beats the file's 8; the file's learning rate stays;
     # keys that neither names keep TrainConfig's defaults
-    assert used["block_size"] == 16 and used["n_layers"] == 1
+    assert used["model"]["block_size"] == 16 and used["model"]["n_layers"] == 1
     assert used["learning_rate"] == 0.002
     assert used["beta2"] == TrainConfig().beta2
     assert set(used) == set(TrainConfig().to_dict())
+    assert set(used["model"]) == set(TrainConfig().to_dict()["model"])
 
 
 def test_every_config_key_is_a_flag():
     from learngpt.commands import build_parser
 
     parser = build_parser()
-    for key, default in TrainConfig().to_dict().items():
+    for key, default in TrainConfig().flat().items():
         flag = "--" + key.replace("_", "-")
         if isinstance(default, bool):  # --bias / --no-bias
             argv, expected = [flag if not default else "--no-" + flag[2:]], not default
@@ -98,7 +100,7 @@ def test_the_estimates_that_choose_the_best_checkpoint_use_the_same_windows(tmp_
 
 def test_the_schedule_warms_up_then_decays_to_the_floor():
     config = TrainConfig(max_iters=100, warmup_iters=10, learning_rate=1e-3, min_lr_ratio=0.1)
-    lr_at = cosine_schedule(config)
+    lr_at = lr_schedule(config)  # cosine, the default
     warmup = [lr_at(s, 0.0) for s in range(10)]
     assert all(a < b for a, b in zip(warmup, warmup[1:], strict=False))  # rises linearly
     decay = [lr_at(s, 0.0) for s in range(10, 101)]
@@ -109,23 +111,26 @@ def test_the_schedule_warms_up_then_decays_to_the_floor():
 
 def test_with_a_time_budget_the_schedule_follows_the_clock():
     config = TrainConfig(max_iters=10**9, warmup_iters=0, max_time=80.0, min_lr_ratio=0.0)
-    lr_at = cosine_schedule(config)
+    lr_at = lr_schedule(config)  # cosine, the default
     assert lr_at(5, 40.0) == pytest.approx(0.5 * config.learning_rate)  # half the time, half way
     assert lr_at(5, 80.0) == pytest.approx(0.0, abs=1e-12)
 
 
 def test_wsd_holds_the_peak_then_decays_linearly_to_the_floor():
     config = TrainConfig(max_iters=100, warmup_iters=0, learning_rate=1e-3, min_lr_ratio=0.1)
-    lr_at = wsd_schedule(config.replace(decay_ratio=0.4))
+    lr_at = lr_schedule(config.replace(lr_schedule="wsd", decay_ratio=0.4))
     assert [lr_at(s, 0.0) for s in (0, 30, 60)] == pytest.approx([1e-3] * 3)  # stable
     assert lr_at(80, 0.0) == pytest.approx(0.5 * (1e-3 + 1e-4))  # half way down
     assert lr_at(100, 0.0) == pytest.approx(1e-4)
-    timed = wsd_schedule(config.replace(max_iters=10**9, max_time=80.0, decay_ratio=0.5))
+    timed = lr_schedule(
+        config.replace(lr_schedule="wsd", max_iters=10**9, max_time=80.0, decay_ratio=0.5)
+    )
     assert timed(5, 40.0) == pytest.approx(1e-3) and timed(5, 80.0) == pytest.approx(1e-4)
 
 
 def test_muon_steps_the_blocks_matrices_and_adamw_the_rest():
     config = TrainConfig(muon=True, muon_lr_ratio=2.0)
+    n_layers = config.model.n_layers
     model = build_model(config, 11)
     optimizer = build_optimizer(model, config)
     assert isinstance(optimizer, Optimizers)
@@ -134,7 +139,7 @@ def test_muon_steps_the_blocks_matrices_and_adamw_the_rest():
     in_adamw = {id(p) for g in adamw.param_groups for p in g["params"]}
     linears = [m for b in model.blocks for m in b.modules() if isinstance(m, torch.nn.Linear)]
     block_matrices = {id(m.weight) for m in linears}
-    assert len(block_matrices) == 4 * config.n_layers  # query-key-value, out, and the MLP's two
+    assert len(block_matrices) == 4 * n_layers  # query-key-value, out, and the MLP's two
     assert in_muon == block_matrices
     # the recipe's ffwd_conv weights are 2-D too, but no linear map: AdamW steps them
     assert all(id(b.conv.weight) in in_adamw for b in model.blocks)
@@ -154,11 +159,11 @@ def test_muon_steps_the_blocks_matrices_and_adamw_the_rest():
 
 
 def test_a_checkpoint_from_before_ffwd_conv_builds_its_model_without_one(tmp_path):
-    old = TrainConfig().to_dict()
+    old = TrainConfig().flat()  # configs saved before the `model:` section were flat
     del old["ffwd_conv"]  # configs saved before the key existed
-    assert config_from_checkpoint({"config": old}, tmp_path).ffwd_conv == 0
+    assert config_from_checkpoint({"config": old}, tmp_path).model.ffwd_conv == 0
     saved = {**old, "ffwd_conv": 3}
-    assert config_from_checkpoint({"config": saved}, tmp_path).ffwd_conv == 3
+    assert config_from_checkpoint({"config": saved}, tmp_path).model.ffwd_conv == 3
 
 
 def test_max_time_stops_the_run_on_the_time_budget(tmp_path):
@@ -229,7 +234,7 @@ def test_resume_may_change_what_does_not_change_the_shape(tmp_path):
     result = run_cli("train", "--out", out, "--resume", "--max-iters", "9", "--dropout", "0.1")
     assert result.rc == 0, result.err
     assert checkpoint.read_manifest(out)["step"] == 9
-    assert yaml.safe_load((out / "config.yaml").read_text())["dropout"] == 0.1
+    assert yaml.safe_load((out / "config.yaml").read_text())["model"]["dropout"] == 0.1
     again = run_cli("train", "--out", out, "--resume")  # finished: says so, changes nothing
     assert again.rc == 0 and "already finished" in again.out
 
@@ -287,12 +292,13 @@ def test_bpe_tokenizer_is_learnt_from_the_training_text_only(tmp_path, monkeypat
     assert run.model.config.vocab_size == tokenizer.vocab_size
 
 
-def test_model_config_comes_from_the_train_config_keys():
-    config = TrainConfig(n_layers=2, embed_size=32, n_heads=4, block_size=24, bias=False)
+def test_model_config_comes_from_the_train_configs_model_section():
+    config = TrainConfig().replace(n_layers=2, embed_size=32, n_heads=4, block_size=24, bias=False)
     model = build_model(config, vocab_size=50)
     assert (model.config.n_layers, model.config.embed_size, model.config.block_size) == (2, 32, 24)
     assert model.config.bias is False and model.config.vocab_size == 50
-    assert math.isclose(model.config.dropout, config.dropout)
+    assert math.isclose(model.config.dropout, config.model.dropout)
+    assert config.block_size == 24  # the loop's windows are the model's context
 
 
 def test_bf16_falls_back_to_float32_on_a_cpu_without_bfloat16_kernels(tmp_path, monkeypatch):
@@ -304,4 +310,4 @@ def test_bf16_falls_back_to_float32_on_a_cpu_without_bfloat16_kernels(tmp_path, 
     result = train_tiny(tmp_path / "run", data, "--bf16")
     assert result.rc == 0, result.err
     assert "no bfloat16 kernels" in result.err
-    assert yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())["bf16"] is False
+    assert yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())["model"]["bf16"] is False

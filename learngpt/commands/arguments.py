@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import typing
 from pathlib import Path
 from typing import Any
 
-from learngpt.config import field_types
+from learngpt.config import flags
 from learngpt.errors import UserError
 
 
@@ -67,26 +66,24 @@ def output_file(text: str) -> Path:
 
 
 def add_config_flags(parser: argparse.ArgumentParser, cls: type) -> None:
-    """One flag per field of the config dataclass `cls`, --key-with-hyphens, help from the field.
+    """One flag per key of the config dataclass `cls` (flat: --n-layers), help from the field.
 
     Defaults stay in the dataclass: a flag not given leaves nothing in the namespace, so only
     what the user typed overrides the config file.
     """
     group = parser.add_argument_group("config keys (override the config file)")
-    helps = {f.name: f.metadata.get("help", "") for f in dataclasses.fields(cls)}
-    defaults = {f.name: f.default for f in dataclasses.fields(cls)}
-    for name, kind in field_types(cls).items():
-        flag = "--" + name.replace("_", "-")
-        text = f"{helps[name]} (default {defaults[name]})"
-        if kind is bool:
+    for name, flag in flags(cls).items():
+        names = ["--" + n.replace("_", "-") for n in (name, *flag.aliases)]
+        text = f"{flag.help} (default {flag.default})"
+        if flag.kind is bool:
             group.add_argument(
-                flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=text
+                *names, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=text
             )
         else:
             group.add_argument(
-                flag,
+                *names,
                 dest=name,
-                type=_config_value(kind),
+                type=_config_value(flag.kind),
                 default=argparse.SUPPRESS,
                 metavar=name.upper(),
                 help=text,
@@ -122,7 +119,7 @@ def config_flags(overrides: dict[str, Any]) -> list[str]:
 
 def config_overrides(args: argparse.Namespace, cls: type) -> dict[str, Any]:
     """The config keys the user gave as flags."""
-    keys = field_types(cls)
+    keys = flags(cls)
     return {k: v for k, v in vars(args).items() if k in keys}
 
 

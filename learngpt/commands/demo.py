@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import argparse
 
-from learngpt.commands.arguments import add_max_new_tokens, positive
+from learngpt.commands import sample, train
+from learngpt.commands.arguments import ArgumentParser, add_max_new_tokens, positive
 
 DEMO_OUT = "runs/demo"
 
@@ -23,10 +24,18 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    from learngpt.commands import build_parser
+def train_and_sample_parser() -> ArgumentParser:
+    """The two commands the demo runs, parsed as `learngpt` parses them."""
+    parser = ArgumentParser(prog="learngpt")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
+    train.add_command(commands)
+    sample.add_command(commands)
+    return parser
 
-    parser = build_parser()
+
+def run(args: argparse.Namespace) -> int:
+    parser = train_and_sample_parser()
     train_argv = ["train", "--out", args.out, "--overwrite"]
     train_argv += ["--data", args.data] if args.data else []
     # a time budget with an iteration budget out of reach: the schedule follows the clock

@@ -16,7 +16,7 @@ import torch
 
 from learngpt.commands.arguments import add_max_new_tokens, non_negative, positive
 from learngpt.errors import UserError
-from learngpt.generate import encode_prompt, stream_text, token_chunks
+from learngpt.generate import encode_prompt, generate, stream_text, token_chunks
 from learngpt.runs import load_run
 
 
@@ -69,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
         if i:
             sys.stdout.write("\n---------------\n")
         sys.stdout.write(loaded.tokenizer.decode(prompt_ids) if args.prompt else "")
-        steps = loaded.model.generate(
+        steps = generate(
+            loaded.model,
             context,
             args.max_new_tokens,
             temperature=args.temperature,

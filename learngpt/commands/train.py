@@ -75,7 +75,7 @@ def launch(nproc: int, run_args: dict, debug: bool) -> int:
     """`learngpt train --nproc N`: check the run here, then start N training processes."""
     if distributed.launched_world_size():
         raise UserError("--nproc: torchrun already started this process; drop --nproc")
-    _, config, _, _, _ = check_run(None, **run_args)
+    config = check_run(None, **run_args).config
     distributed.check_batch_split(config.batch_size, nproc, config.grad_accum)
     argv = [*(["--debug"] if debug else []), "train", "--out", str(run_args["out"])]
     for flag, key in (

@@ -83,30 +83,6 @@ def layer_norm_rows(batch: int = 32, block: int = 8, features: int = 16) -> list
 # 9b: gradient norms through a deep stack.
 
 
-def gradient_ratio(n_layers: int, width: int, layer_norm: bool, seed: int = 0) -> float:
-    """|gradient of the first layer| / |gradient of the last layer| in a deep tanh network.
-
-    The network is n_layers x (Linear -> [LayerNorm] -> tanh), regressing random targets. With
-    PyTorch's default initialisation each Linear shrinks its input (weights of variance
-    1 / (3 * fan_in)), so without normalisation the signal, and on the way back the gradient,
-    shrinks layer after layer: the first layers hardly learn (the gradient vanishes). A
-    LayerNorm after each Linear rescales the signal to unit variance, and its backward pass
-    scales the gradient up by the same factor.
-    """
-    torch.manual_seed(seed)
-    layers: list[nn.Module] = []
-    for _ in range(n_layers):
-        layers.append(nn.Linear(width, width))
-        if layer_norm:
-            layers.append(LayerNorm(width))
-        layers.append(nn.Tanh())
-    net = nn.Sequential(*layers)
-    x, target = torch.randn(64, width), torch.randn(64, width)
-    nn.functional.mse_loss(net(x), target).backward()
-    linears = [m for m in net if isinstance(m, nn.Linear)]
-    return (linears[0].weight.grad.norm() / linears[-1].weight.grad.norm()).item()
-
-
 class BlockVer1WithLayerNorm(BlockVer3):
     """BlockVer3 without its residual connections: ffwd(ln2(head(ln1(x))))."""
 
@@ -129,18 +105,26 @@ class DepthProfile:
     activation_std: list[float]  # per block: standard deviation of its output
 
 
+@dataclass(frozen=True)
+class StackSize:
+    """The deep stack's sizes: the course's (batch, block, channels, heads)."""
+
+    batch: int = 32
+    block_size: int = 8
+    embed: int = 16
+    heads: int = 8
+
+
 def gradient_profile(
     block: type[nn.Module],
     train_data: torch.Tensor,
     vocab_size: int,
     depth: int = DEPTH,
-    batch: int = 32,
-    block_size: int = 8,
-    embed: int = 16,
-    heads: int = 8,
+    size: StackSize = StackSize(),  # noqa: B008 (frozen: one shared default is safe)
     seed: int = 0,
 ) -> DepthProfile:
     """Build GPTVer4 over `depth` blocks (seeded), backpropagate the loss of one batch."""
+    batch, block_size, embed, heads = size.batch, size.block_size, size.embed, size.heads
     with one_cpu_thread():  # one thread: the same numbers on every run
         torch.manual_seed(seed)
         blocks = nn.Sequential(

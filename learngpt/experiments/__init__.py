@@ -10,7 +10,6 @@ The course's tests (tests/test_7.py ... test_10.py) call `run_experiment` with o
 measuring helpers the course's other claims use are re-exported here for them.
 """
 
-from learngpt.evidence.layer_norm import gradient_ratio
 from learngpt.experiments.claims import (
     EXPERIMENTS,
     SETUPS,
@@ -19,6 +18,7 @@ from learngpt.experiments.claims import (
     get_experiment,
     make_experiments,
 )
+from learngpt.experiments.gradients import gradient_ratio
 from learngpt.experiments.models import (
     REFERENCE,
     CourseModels,

@@ -58,6 +58,20 @@ class Experiment:
         return base.replace(**changes)
 
 
+# What learngpt experiment layer-norm found at the course's own set-up (shown in its report).
+LAYER_NORM_NOTE = (
+    "At the course's own set-up (learning rate 0.001, 5000 steps) LayerNorm made no "
+    "difference in our runs: `learngpt experiment layer-norm --setup course --seeds 0 "
+    "1` gave val margins -0.009 and +0.001 (final val losses about 2.16 for both). "
+    "Ten residual blocks of width 16 are not deep enough to hurt at that rate, and "
+    "GPTVer4's final LayerNorm already rescales what lm_head reads. The claim shows at "
+    "the higher learning rate the course itself uses in step 10 (0.005): without "
+    "LayerNorm the deep stack stalls near 3.1-3.3 (the text's character entropy, the "
+    "loss of a model that ignores the context, is 3.31), while with it the stack "
+    "learns."
+)
+
+
 def make_experiments(models: CourseModels = REFERENCE) -> dict[str, Experiment]:
     """The course's claims, comparing models built from `models`' course classes."""
 
@@ -95,17 +109,7 @@ def make_experiments(models: CourseModels = REFERENCE) -> dict[str, Experiment]:
             baseline=stack_of("BlockVer2"),
             variant=stack_of("BlockVer3"),
             min_margin=0.1,
-            note=(
-                "At the course's own set-up (learning rate 0.001, 5000 steps) LayerNorm made no "
-                "difference in our runs: `learngpt experiment layer-norm --setup course --seeds 0 "
-                "1` gave val margins -0.009 and +0.001 (final val losses about 2.16 for both). "
-                "Ten residual blocks of width 16 are not deep enough to hurt at that rate, and "
-                "GPTVer4's final LayerNorm already rescales what lm_head reads. The claim shows at "
-                "the higher learning rate the course itself uses in step 10 (0.005): without "
-                "LayerNorm the deep stack stalls near 3.1-3.3 (the text's character entropy, the "
-                "loss of a model that ignores the context, is 3.31), while with it the stack "
-                "learns."
-            ),
+            note=LAYER_NORM_NOTE,
         ),
         Experiment(
             name="dropout",

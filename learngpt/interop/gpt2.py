@@ -151,11 +151,12 @@ def train_config(hf: dict[str, Any], vocab_size: int, src: Path) -> TrainConfig:
         raise UserError(f"{where} lacks the key {exc}; it is not a GPT-2 config") from None
     gpt2 = dict(bias=True, qkv_bias=True, head_bias=False)  # and none of learngpt's additions:
     gpt2 |= dict(rotary=False, rms_norm=False, ffwd_conv=0)
-    tokenizer = {"tokenizer": "bpe", "vocab_size": vocab_size}
+    tokenizer = {"tokenizer": "bpe", "bpe_vocab_size": vocab_size}
     try:
-        return config_from_dict(
-            {**TrainConfig().to_dict(), **values, **gpt2, **tokenizer}, TrainConfig
+        config = config_from_dict(
+            {**TrainConfig().flat(), **values, **gpt2, **tokenizer}, TrainConfig
         )
+        return config.with_vocab(vocab_size)
     except UserError as exc:
         raise UserError(f"{where}: {exc}") from None
 
@@ -320,14 +321,34 @@ def tokenizer_files(tokenizer: Tokenizer, block_size: int) -> tuple[dict[str, st
         )
     except ValueError as exc:
         return {}, [f"tokenizer not exported: {exc}"]
-    vocab = json.loads(vocab_json)
     specials = tokenizer.special_tokens
     end = "<|endoftext|>" if "<|endoftext|>" in specials else None
-    byte_level = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True}
     # GPT-2's pattern is what Hugging Face's ByteLevel pre-tokenizer splits by (use_regex);
     # without a pattern, BPE runs over the whole text, as learngpt's default tokenizer does.
     use_regex = tokenizer.pattern is not None
-    fast = {
+    fast = fast_tokenizer_json(tokenizer, json.loads(vocab_json), use_regex)
+    tokenizer_config = {
+        # GPT2Tokenizer always splits by GPT-2's pattern; without one, the generic class runs
+        # tokenizer.json as written
+        "tokenizer_class": "GPT2Tokenizer" if use_regex else "PreTrainedTokenizerFast",
+        "model_max_length": block_size,
+        "add_prefix_space": False,
+        **({"bos_token": end, "eos_token": end, "unk_token": end} if end else {}),
+    }
+    files = {
+        "tokenizer.json": json.dumps(fast, ensure_ascii=False),
+        "tokenizer_config.json": json.dumps(tokenizer_config, indent=1),
+    }
+    if use_regex:  # the slow GPT2Tokenizer reads these and always splits by GPT-2's pattern
+        files |= {"vocab.json": vocab_json, "merges.txt": merges_txt}
+    return files, []
+
+
+def fast_tokenizer_json(tokenizer: BPETokenizer, vocab: dict, use_regex: bool) -> dict[str, Any]:
+    """Hugging Face's tokenizer.json for a byte-level BPE (vocab: vocab.json's mapping)."""
+    specials = tokenizer.special_tokens
+    byte_level = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True}
+    return {
         "version": "1.0",
         "truncation": None,
         "padding": None,
@@ -362,18 +383,3 @@ def tokenizer_files(tokenizer: Tokenizer, block_size: int) -> tuple[dict[str, st
             ],
         },
     }
-    tokenizer_config = {
-        # GPT2Tokenizer always splits by GPT-2's pattern; without one, the generic class runs
-        # tokenizer.json as written
-        "tokenizer_class": "GPT2Tokenizer" if use_regex else "PreTrainedTokenizerFast",
-        "model_max_length": block_size,
-        "add_prefix_space": False,
-        **({"bos_token": end, "eos_token": end, "unk_token": end} if end else {}),
-    }
-    files = {
-        "tokenizer.json": json.dumps(fast, ensure_ascii=False),
-        "tokenizer_config.json": json.dumps(tokenizer_config, indent=1),
-    }
-    if use_regex:  # the slow GPT2Tokenizer reads these and always splits by GPT-2's pattern
-        files |= {"vocab.json": vocab_json, "merges.txt": merges_txt}
-    return files, []

@@ -257,74 +257,88 @@ def _learn_merges(chunks: list[bytes], num_merges: int) -> list[tuple[Pair, int]
     heap finds the most frequent pair; when a count changes we push the new count and skip
     stale heap entries when they surface ("lazy deletion").
     """
-    # Equal chunks (the same word many times) are stored once, with a weight.
-    tokens: list[int] = []
-    weight: list[int] = []  # how many times the chunk of this position occurs
-    prev: list[int] = []
-    next_: list[int] = []
-    for chunk, count in Counter(chunks).items():
-        start, end = len(tokens), len(tokens) + len(chunk)
-        tokens += chunk
-        weight += [count] * len(chunk)
-        prev += [-1, *range(start, end - 1)]
-        next_ += [*range(start + 1, end), -1]
-
-    counts: dict[Pair, int] = defaultdict(int)
-    where: dict[Pair, set[int]] = defaultdict(set)  # pair -> positions of its left token
-    for pos, right in enumerate(next_):
-        if right != -1:
-            pair = (tokens[pos], tokens[right])
-            counts[pair] += weight[pos]
-            where[pair].add(pos)
-    # The heap orders by (-count, pair): the most frequent first, ties to the smaller pair.
-    heap = [(-count, pair) for pair, count in counts.items()]
-    heapq.heapify(heap)
-
-    changed: set[Pair] = set()
-
-    def add(pair: Pair, pos: int, w: int) -> None:
-        counts[pair] += w
-        where[pair].add(pos)
-        changed.add(pair)
-
-    def remove(pair: Pair, pos: int, w: int) -> None:
-        counts[pair] -= w
-        where[pair].discard(pos)
-        changed.add(pair)
-
+    learner = _MergeLearner(chunks)
     merges = []
     for new_id in range(256, 256 + num_merges):
-        while heap and -heap[0][0] != counts.get(heap[0][1], 0):
-            heapq.heappop(heap)  # stale: the count changed since this entry was pushed
-        if not heap:
+        pair = learner.most_frequent()
+        if pair is None:
             break  # no pair left anywhere
-        _, pair = heapq.heappop(heap)
+        learner.merge(pair, new_id)
+        merges.append((pair, new_id))
+    return merges
+
+
+class _MergeLearner:
+    """The linked list of positions, the pair counts and the heap of _learn_merges."""
+
+    def __init__(self, chunks: list[bytes]):
+        # Equal chunks (the same word many times) are stored once, with a weight.
+        self.tokens: list[int] = []
+        self.weight: list[int] = []  # how many times the chunk of this position occurs
+        self.prev: list[int] = []
+        self.next: list[int] = []
+        for chunk, count in Counter(chunks).items():
+            start, end = len(self.tokens), len(self.tokens) + len(chunk)
+            self.tokens += chunk
+            self.weight += [count] * len(chunk)
+            self.prev += [-1, *range(start, end - 1)]
+            self.next += [*range(start + 1, end), -1]
+        self.counts: dict[Pair, int] = defaultdict(int)
+        self.where: dict[Pair, set[int]] = defaultdict(set)  # pair -> positions of its left
+        for pos, right in enumerate(self.next):
+            if right != -1:
+                pair = (self.tokens[pos], self.tokens[right])
+                self.counts[pair] += self.weight[pos]
+                self.where[pair].add(pos)
+        # The heap orders by (-count, pair): the most frequent first, ties to the smaller pair.
+        self.heap = [(-count, pair) for pair, count in self.counts.items()]
+        heapq.heapify(self.heap)
+        self.changed: set[Pair] = set()
+
+    def add(self, pair: Pair, pos: int, w: int) -> None:
+        self.counts[pair] += w
+        self.where[pair].add(pos)
+        self.changed.add(pair)
+
+    def remove(self, pair: Pair, pos: int, w: int) -> None:
+        self.counts[pair] -= w
+        self.where[pair].discard(pos)
+        self.changed.add(pair)
+
+    def most_frequent(self) -> Pair | None:
+        """Pop the most frequent pair off the heap (None if no pair is left)."""
+        heap = self.heap
+        while heap and -heap[0][0] != self.counts.get(heap[0][1], 0):
+            heapq.heappop(heap)  # stale: the count changed since this entry was pushed
+        return heapq.heappop(heap)[1] if heap else None
+
+    def merge(self, pair: Pair, new_id: int) -> None:
+        """Replace every occurrence of `pair` by new_id; push the counts that changed."""
         a, b = pair
+        tokens, prev, next_ = self.tokens, self.prev, self.next
         # Left to right, like the reference. An occurrence may have gone stale during this
         # loop: in "aaa", merging the (a, a) at 0 swallows the (a, a) that started at 1.
-        for pos in sorted(where.pop(pair)):
+        for pos in sorted(self.where.pop(pair)):
             right = next_[pos]
             if tokens[pos] != a or right == -1 or tokens[right] != b:
                 continue
-            w = weight[pos]
+            w = self.weight[pos]
             before, after = prev[pos], next_[right]
             # ... x [a b] y ...  becomes  ... x [new] y ...
-            remove(pair, pos, w)
+            self.remove(pair, pos, w)
             if before != -1:
-                remove((tokens[before], a), before, w)
-                add((tokens[before], new_id), before, w)
+                self.remove((tokens[before], a), before, w)
+                self.add((tokens[before], new_id), before, w)
             if after != -1:
-                remove((b, tokens[after]), right, w)
-                add((new_id, tokens[after]), pos, w)
+                self.remove((b, tokens[after]), right, w)
+                self.add((new_id, tokens[after]), pos, w)
                 prev[after] = pos
             tokens[pos], tokens[right] = new_id, NO_TOKEN
             next_[pos] = after
-        for p in changed:
-            if counts[p] > 0:
-                heapq.heappush(heap, (-counts[p], p))
+        for p in self.changed:
+            if self.counts[p] > 0:
+                heapq.heappush(self.heap, (-self.counts[p], p))
             else:
-                del counts[p]
-                where.pop(p, None)
-        changed.clear()
-        merges.append((pair, new_id))
-    return merges
+                del self.counts[p]
+                self.where.pop(p, None)
+        self.changed.clear()

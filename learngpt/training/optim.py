@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from learngpt.config import TrainConfig
-from learngpt.model import GPT
+from learngpt.model import GPT, adamw
 from learngpt.training.muon import BatchedMuon
 
 
@@ -32,10 +32,10 @@ def muon_matrices(model: GPT) -> list[nn.Parameter]:
 
 
 def build_optimizer(model: GPT, config: TrainConfig) -> torch.optim.Optimizer:
-    """AdamW as model.configure_optimizer builds it, or Muon + AdamW if config.muon."""
+    """AdamW over learngpt.model.decay_groups, or Muon + that AdamW if config.muon."""
     betas = (config.beta1, config.beta2)
     if not config.muon:
-        return model.configure_optimizer(config.weight_decay, config.learning_rate, betas)
+        return adamw(list(model.parameters()), config.weight_decay, config.learning_rate, betas)
     matrices = muon_matrices(model)
     chosen = {id(p) for p in matrices}
     rest = [p for p in model.parameters() if id(p) not in chosen]
@@ -47,13 +47,7 @@ def build_optimizer(model: GPT, config: TrainConfig) -> torch.optim.Optimizer:
         ns_steps=config.muon_ns_steps,
         adjust_lr_fn="match_rms_adamw",
     )
-    groups = [
-        {"params": [p for p in rest if p.dim() >= 2], "weight_decay": config.weight_decay},
-        {"params": [p for p in rest if p.dim() < 2], "weight_decay": 0.0},
-    ]
-    fused = all(p.device.type in ("cpu", "cuda") for p in rest)
-    adamw = torch.optim.AdamW(groups, lr=config.learning_rate, betas=betas, fused=fused)
-    return Optimizers(muon, adamw)
+    return Optimizers(muon, adamw(rest, config.weight_decay, config.learning_rate, betas))
 
 
 class Optimizers(torch.optim.Optimizer):

@@ -119,6 +119,31 @@ class Playground:
         self.pool.shutdown(wait=False, cancel_futures=True)
 
 
+def status_json(playground: Playground) -> dict[str, Any]:
+    """/api/status: how busy the server is."""
+    with playground.lock:
+        return {
+            "active": playground.active,
+            "running": playground.running,
+            "peak_running": playground.peak_running,
+            "max_concurrent": playground.max_concurrent,
+            "finished": dict(playground.finished),
+        }
+
+
+def lifespan(playground: Playground, workspace: Workspace | None):
+    """Start the workspace's training with the server; stop the generations with it."""
+
+    @contextlib.asynccontextmanager
+    async def span(app: Starlette):
+        if workspace:
+            workspace.start()
+        yield
+        playground.close()
+
+    return span
+
+
 def create_app(
     served: list[Served], workspace: Workspace | None = None, max_concurrent: int = 4
 ) -> Starlette:
@@ -133,16 +158,7 @@ def create_app(
         return JSONResponse({"runs": [entry.to_json() for entry in playground.models()]})
 
     async def status(request: Request):
-        with playground.lock:
-            return JSONResponse(
-                {
-                    "active": playground.active,
-                    "running": playground.running,
-                    "peak_running": playground.peak_running,
-                    "max_concurrent": playground.max_concurrent,
-                    "finished": dict(playground.finished),
-                }
-            )
+        return JSONResponse(status_json(playground))
 
     async def generate(request: Request):
         try:
@@ -172,13 +188,6 @@ def create_app(
             headers={"Cache-Control": "no-cache"},
         )
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette):
-        if workspace:
-            workspace.start()
-        yield
-        playground.close()
-
     app = Starlette(
         routes=[
             Route("/", index),
@@ -187,7 +196,7 @@ def create_app(
             Route("/api/generate", generate, methods=["POST"]),
             Mount("/static", StaticFiles(directory=web), name="static"),
         ],
-        lifespan=lifespan,
+        lifespan=lifespan(playground, workspace),
     )
     app.state.playground = playground
     return app

@@ -17,9 +17,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from learngpt.runs import load_run
+from learngpt.runs import RunDir, load_run
 from learngpt.tokenizers import Tokenizer
-from learngpt.training.run import read_log
 
 READY, TRAINING, NOT_WRITTEN, FAILED = "ready", "training", "not written yet", "failed"
 
@@ -92,7 +91,7 @@ def run_entry(path: str | Path, name: str, device: str = "cpu") -> Served:
     """A trained run directory, loaded for generation (its best checkpoint)."""
     loaded = load_run(path, "best", device)
     loss = LossCurve()
-    for record in read_log(Path(path)):
+    for record in RunDir(path).log():
         if "train_loss" in record and "val_loss" in record:
             loss.add(record)
     step, val = loaded.manifest.get("step"), loaded.manifest.get("val_loss")
@@ -106,7 +105,7 @@ def run_entry(path: str | Path, name: str, device: str = "cpu") -> Served:
         tokenizer=loaded.tokenizer,
         model=loaded.model,
         description=description,
-        config=loaded.config.to_dict(),
+        config=loaded.config.flat(),
         loss=loss,
     )
 

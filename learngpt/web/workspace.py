@@ -24,7 +24,7 @@ from learngpt.data import encode_splits, load_text
 from learngpt.errors import UserError
 from learngpt.resources import course_config_path, shakespeare_path
 from learngpt.tokenizers import CharTokenizer
-from learngpt.training.loop import train_model
+from learngpt.training.loop import Hooks, train_model
 from learngpt.web.models import FAILED, NOT_WRITTEN, READY, TRAINING, CourseModel, Served
 
 PACKAGE = "mygpt"
@@ -178,9 +178,7 @@ class Workspace:
                 entry.model,
                 *self.splits,
                 self.config,
-                on_step=on_step,
-                on_eval=on_eval,
-                should_stop=self.stop.is_set,
+                Hooks(on_step=on_step, on_eval=on_eval, should_stop=self.stop.is_set),
             )
             entry.model.eval()
             entry.set_status(READY, f"trained {self.steps} steps")
