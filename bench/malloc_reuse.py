@@ -33,7 +33,7 @@ def child(setting: str, steps: int) -> None:
     """Run in a fresh process: warm up, then time `steps` steps; print one JSON line."""
     if setting == "reuse":
         reuse_freed_cpu_memory()
-    config = TrainConfig(bf16=cpu_has_fast_bf16())
+    config = TrainConfig().replace(bf16=cpu_has_fast_bf16())
     torch.manual_seed(0)
     model = build_model(config, 65)
     optimizer = build_optimizer(model, config)

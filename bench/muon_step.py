@@ -23,11 +23,12 @@ from learngpt.training.optim import muon_matrices
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--embed-size", type=int, default=TrainConfig.embed_size)
-    parser.add_argument("--n-layers", type=int, default=TrainConfig.n_layers)
+    recipe = TrainConfig().model
+    parser.add_argument("--embed-size", type=int, default=recipe.embed_size)
+    parser.add_argument("--n-layers", type=int, default=recipe.n_layers)
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
-    config = TrainConfig(embed_size=args.embed_size, n_layers=args.n_layers)
+    config = TrainConfig().replace(embed_size=args.embed_size, n_layers=args.n_layers)
     matrices = muon_matrices(build_model(config, 65))
     for p in matrices:
         p.grad = torch.randn_like(p)

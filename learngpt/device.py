@@ -35,11 +35,10 @@ def reuse_freed_cpu_memory() -> bool:
     PyTorch allocates each CPU tensor with malloc and frees it when its last reference goes; a
     training step makes and drops hundreds of tensors of up to a few MB. glibc serves blocks of
     that size from freshly mapped pages and unmaps them on free, so each step faults all its
-    pages in again: 1,500 to 5,000 page faults a step for the recipe (bench/malloc_reuse.py:
-    steps 1.23x faster without them on a 2-core virtual machine). Raising malloc's mmap
-    threshold (to its maximum, 32 MB) and its trim threshold keeps those blocks in the heap, so
-    the next step reuses the pages: what PyTorch's tuning guide gets from preloading jemalloc or
-    tcmalloc.
+    pages in again (bench/malloc_reuse.py counts them; docs/recipe.md has the figures). Raising
+    malloc's mmap threshold (to its maximum, 32 MB) and its trim threshold keeps those blocks in
+    the heap, so the next step reuses the pages: what PyTorch's tuning guide gets from
+    preloading jemalloc or tcmalloc.
     The cost: the process keeps its peak memory until it ends. Returns whether it applied
     (glibc only; elsewhere it does nothing).
     """

@@ -42,9 +42,10 @@ import torch.nn.functional as F
 from torch import nn
 
 
-def setting(default, help: str):
-    """A model setting: its default and the one-line help of its `learngpt train` flag."""
-    return field(default=default, metadata={"help": help})
+def setting(default, help: str, shape: bool = True):
+    """A model setting: its default, the one-line help of its `learngpt train` flag, and whether
+    it decides the weights' shape or meaning (else a resumed run may change it)."""
+    return field(default=default, metadata={"help": help, "shape": shape})
 
 
 # The feed-forward's non-linearities, by the name a config gives them (the one list of names).
@@ -61,17 +62,23 @@ ACTIVATIONS = {
 class GPTConfig:
     """The model's settings, declared once: learngpt train's `model:` section holds them too."""
 
-    vocab_size: int = setting(0, "tokens in the vocabulary (a run sets it from its tokenizer)")
+    vocab_size: int = setting(
+        0, "tokens in the vocabulary (a run sets it from its tokenizer)", shape=False
+    )
     block_size: int = setting(256, "context length in tokens (T)")
     n_layers: int = setting(4, "transformer blocks")
     n_heads: int = setting(4, "attention heads; head size = embed_size / n_heads")
     embed_size: int = setting(128, "channels (C); must be divisible by n_heads")
-    dropout: float = setting(0.0, "dropout after attention and feed-forward, in [0, 1)")
+    dropout: float = setting(
+        0.0, "dropout after attention and feed-forward, in [0, 1)", shape=False
+    )
     bias: bool = setting(True, "biases in linear layers and norms")
     tie_weights: bool = setting(True, "the output head shares the token embedding matrix")
     rotary: bool = setting(False, "rotary position embeddings instead of a learned table")
     rms_norm: bool = setting(False, "RMSNorm instead of LayerNorm")
-    bf16: bool = setting(False, "forward passes in bfloat16 autocast (float32 if the CPU lacks it)")
+    bf16: bool = setting(
+        False, "forward passes in bfloat16 autocast (float32 if the CPU lacks it)", shape=False
+    )
     # GPT-2's choices (learngpt/interop/gpt2.py), where they differ from the course's:
     activation: str = setting(
         "relu", f"feed-forward non-linearity: {', '.join(ACTIVATIONS)} (GPT-2's: gelu_tanh)"
@@ -85,7 +92,7 @@ class GPTConfig:
     # from the nanoGPT speed-runs:
     qk_norm: bool = setting(False, "RMS-normalise each head's queries and keys")
     nanogpt_dropout: bool = setting(
-        False, "dropout also on the attention weights and the embeddings, as nanoGPT"
+        False, "dropout also on the attention weights and the embeddings, as nanoGPT", shape=False
     )
     ffwd_conv: int = setting(
         0, "width of a causal convolution over positions before each feed-forward (0: none)"

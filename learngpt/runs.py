@@ -73,14 +73,13 @@ def build_model(config: TrainConfig, vocab_size: int) -> GPT:
         raise ConfigError(f"cannot build the model: {exc}") from None
 
 
-# Model keys that a resumed run may change: they change how the model computes, not its weights.
-# Any other model key (a new switch included) is taken to change the weights' shape or meaning.
-NOT_SHAPE_KEYS = {"vocab_size", "dropout", "bf16", "nanogpt_dropout"}
-
-
 def shape_keys(config: TrainConfig) -> list[str]:
-    """The (flat) config keys that decide the weights' shape (or meaning: tie_weights, rotary)."""
-    keys = [f.name for f in dataclasses.fields(GPTConfig) if f.name not in NOT_SHAPE_KEYS]
+    """The (flat) config keys that decide the weights' shape (or meaning: tie_weights, rotary).
+
+    The model's are those its GPTConfig field marks so (a new switch is one unless marked
+    otherwise); a resumed run may change the others (dropout, bf16, ...).
+    """
+    keys = [f.name for f in dataclasses.fields(GPTConfig) if f.metadata["shape"]]
     return [*keys, "tokenizer", *(["bpe_vocab_size"] if config.tokenizer == "bpe" else [])]
 
 

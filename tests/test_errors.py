@@ -284,7 +284,7 @@ def test_a_checkpoint_carrying_pickled_code_runs_nothing(
         ("--warmup-iters", "-5"),
         ("--min-lr-ratio", "1.5"),
         ("--max-time", "-10"),
-        ("--vocab-size", "100"),
+        ("--bpe-vocab-size", "100"),
         ("--device", "gpu"),
         ("--threads", "-1"),
         ("--dropout", "1.0"),

@@ -252,7 +252,7 @@ def test_bad_sampling_settings_are_refused_at_once(kwargs, word):
 
 def test_an_empty_prompt_is_refused():
     with pytest.raises(UserError, match="prompt"):
-        small_model().generate(torch.zeros(1, 0, dtype=torch.long), 5)
+        generate(small_model(), torch.zeros(1, 0, dtype=torch.long), 5)
 
 
 def test_rotary_scores_depend_only_on_the_distance():

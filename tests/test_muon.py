@@ -14,7 +14,7 @@ from learngpt.training.optim import muon_matrices
 def train_steps(optimizer_class, steps=4, **options):
     """A recipe-shaped model (tall, wide and square matrices) after `steps` optimizer steps."""
     torch.manual_seed(0)
-    model = build_model(TrainConfig(embed_size=32, n_heads=4, block_size=16), 13)
+    model = build_model(TrainConfig().replace(embed_size=32, n_heads=4, block_size=16), 13)
     optimizer = optimizer_class(muon_matrices(model), lr=0.02, **options)
     data = torch.Generator().manual_seed(1)
     for _ in range(steps):
@@ -54,7 +54,7 @@ def test_orthogonalize_pushes_every_singular_value_towards_one():
 
 
 def test_a_matrix_without_a_gradient_is_left_alone():
-    model = build_model(TrainConfig(embed_size=32, n_heads=4, block_size=16), 13)
+    model = build_model(TrainConfig().replace(embed_size=32, n_heads=4, block_size=16), 13)
     frozen, trained = muon_matrices(model)[:2]
     before = frozen.detach().clone()
     optimizer = BatchedMuon([frozen, trained], lr=0.1)

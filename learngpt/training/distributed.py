@@ -131,7 +131,7 @@ def process_group(device: torch.device) -> Iterator[World]:
     try:
         yield World(rank, size, local_rank, device, joined=True)
         # leave together: a rank done early would otherwise tear its side of the group down
-        # while rank 0 still writes the last checkpoint (seen once in .ci/run: gloo aborted it)
+        # while rank 0 still writes the last checkpoint (gloo then aborts it)
         dist.barrier()
     except RuntimeError as exc:
         # a collective failed: another process died or froze; its own error says why

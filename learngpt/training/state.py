@@ -100,6 +100,9 @@ class TrainState:
     hooks: Hooks = field(default_factory=Hooks)
     history: History = field(default_factory=History)
 
+    def __post_init__(self) -> None:
+        self.device = next(self.model.parameters()).device  # the batches go there
+
     def lr(self, now: float) -> float:
         """The learning rate of the next step, set on every param group (times its lr_scale)."""
         if self.lr_at is None:
@@ -127,12 +130,11 @@ class TrainState:
 
     def forward_backward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """This rank's rows of the batch in grad_accum micro-steps; their summed loss (a tensor)."""
-        device = next(self.model.parameters()).device
         losses = []
         for i, (xb, yb) in enumerate(micro_batches(x, y, self.world, self.grad_accum)):
             # DDP all-reduces the gradients in the last micro-step's backward only
             with gradient_sync(self.model, enabled=i == self.grad_accum - 1):
-                _, loss = self.model(xb.to(device), yb.to(device))
+                _, loss = self.model(xb.to(self.device), yb.to(self.device))
                 if self.grad_accum > 1:
                     loss = loss / self.grad_accum  # the K gradients add up to the mean's
                 loss.backward()
