@@ -4,7 +4,8 @@ Each side is a copy of learngpt/ at a git revision (`git archive`, no worktree i
 the new side by default the working tree. Both train the recipe (TrainConfig's defaults) for
 --steps steps on the shipped Shakespeare in a fresh process, taking turns, so that a change in
 the machine's load hits both alike; a run's speed is its last estimate's tokens/s (the steps
-since the previous estimate, estimates excluded). Prints every run, the medians and new / old.
+since the previous estimate, estimates excluded). Prints every run, the medians and new / old,
+and the median of each round's own new / old.
 
     .venv/bin/python bench/refactor_speed.py [--old 6290e54] [--new WORKTREE] [--rounds 5]
 """
@@ -62,6 +63,9 @@ def main() -> None:
                 print(f"round {i + 1} {name}: {speeds[name][-1]:,.0f} tokens/s", flush=True)
     old, new = (statistics.median(speeds[n]) for n in ("old", "new"))
     print(f"median old {old:,.0f} tokens/s, new {new:,.0f} tokens/s: new / old = {new / old:.3f}")
+    # each round's two runs are neighbours in time: their ratio cancels most of the load's drift
+    paired = statistics.median(n / o for n, o in zip(speeds["new"], speeds["old"], strict=True))
+    print(f"median of each round's new / old: {paired:.3f}")
 
 
 if __name__ == "__main__":

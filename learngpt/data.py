@@ -106,6 +106,9 @@ class TokenSplits:
     val: torch.Tensor
     source: dict[str, Any]  # e.g. {"data": path, "data_sha256": ..., "chars": n}
 
+    def to(self, device: torch.device) -> TokenSplits:
+        return TokenSplits(self.train.to(device), self.val.to(device), self.source)
+
     def check_length(self, block_size: int, path: Path) -> None:
         """Raise UserError unless each split holds a window of block_size tokens and one more."""
         for split, data in (("training", self.train), ("validation", self.val)):

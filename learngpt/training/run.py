@@ -161,14 +161,10 @@ def run_training(plan: RunPlan, world: World) -> RunResult:
     tokenizer, splits = read_data(plan)
     config = fit_to_machine(plan.config.with_vocab(tokenizer.vocab_size), world)
     if world.device.type == "cuda":  # a few MB: batches are then gathered there, no copy a step
-        splits = TokenSplits(
-            splits.train.to(world.device), splits.val.to(world.device), splits.source
-        )
+        splits = splits.to(world.device)
     model = build_start_model(plan, config, world)
     state = build_state(plan, config, model, splits, world)
-    if plan.resume and (
-        state.step >= config.max_iters or 0 < config.max_time <= state.clock.resumed
-    ):
+    if plan.resume and finished(config, state):
         history = History(step=state.step)
         return RunResult(plan.out, history, False, plan.run_dir.best(), True, world.is_main)
     world.barrier()  # everything checked, on every rank (none reads while rank 0 writes)
@@ -179,6 +175,11 @@ def run_training(plan: RunPlan, world: World) -> RunResult:
         history = run_loop(plan, config, model, state)
     best = plan.run_dir.best() if world.is_main else {}
     return RunResult(plan.out, history, history.stopped, best, is_main=world.is_main)
+
+
+def finished(config: TrainConfig, state: TrainState) -> bool:
+    """Whether a resumed run has already spent its budget of steps or seconds."""
+    return state.step >= config.max_iters or 0 < config.max_time <= state.clock.resumed
 
 
 def read_data(plan: RunPlan) -> tuple[Tokenizer, TokenSplits]:
