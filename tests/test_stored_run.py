@@ -52,3 +52,12 @@ def test_an_old_run_directory_resumes_to_the_old_codes_weights(stored_run):
     weights = load_run(stored_run, "latest", device="cpu").model.state_dict()
     for name, tensor in expected.items():  # equal here; the tolerance is for other CPUs' kernels
         torch.testing.assert_close(weights[name], tensor, rtol=0, atol=1e-5, msg=name)
+
+
+def test_a_resumed_run_stopped_before_its_first_step_stays_at_its_step(stored_run, monkeypatch):
+    from learngpt.training import record
+
+    monkeypatch.setattr(record.StopSignals, "requested", lambda self: True)  # Ctrl-C at once
+    result = run_cli("train", "--out", stored_run, "--resume", "--data", DATA / "run_6290e54.txt")
+    assert result.rc == 130, result.err
+    assert load_run(stored_run, "latest", device="cpu").manifest["step"] == 4

@@ -58,6 +58,7 @@ def run(s: TrainState) -> History:
     c = s.config
     check_batch_split(c.batch_size, s.world.size, s.grad_accum)
     s.model.train()
+    s.history.step = s.step  # a resumed run stopped before its first step is still at step n
     lr = s.lr(s.clock.resumed)
     if s.step == 0:
         s.evaluate(lr)
