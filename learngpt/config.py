@@ -212,8 +212,11 @@ class TrainConfig(CourseConfig):
     min_lr_ratio: float = key(0.0, "final learning rate / peak")
     max_time: float = key(0.0, "time budget in seconds (0: none); the schedule then follows it")
     # the data
-    tokenizer: str = key("char", "'char' (one token per character) or 'bpe' (byte-level BPE)")
+    tokenizer: str = key(
+        "char", "'char' (one token per character), 'bpe' (byte-level BPE) or 'gpt2' (GPT-2's)"
+    )
     vocab_size: int = key(512, "BPE only: tokens to learn (>= 256)")
+    gpt2_dir: str = key("", "tokenizer gpt2 only: the folder of GPT-2's vocab.json, merges.txt")
     # the machine
     device: str = key("auto", "auto (cuda if present), cpu, cuda or cuda:N")
     compile: bool = key(False, "torch.compile the model (slow first step, faster later)")
@@ -247,7 +250,9 @@ class TrainConfig(CourseConfig):
         _require("ffwd_size", self.ffwd_size is None or self.ffwd_size > 0, "must be > 0 or none")
         _require("norm_eps", self.norm_eps > 0, "must be > 0")
         _require("ffwd_conv", self.ffwd_conv >= 0, "must be >= 0 (0: no convolution)")
-        _require("tokenizer", self.tokenizer in ("char", "bpe"), "must be 'char' or 'bpe'")
+        tokenizers = ("char", "bpe", "gpt2")
+        _require("tokenizer", self.tokenizer in tokenizers, "must be 'char', 'bpe' or 'gpt2'")
+        _require("gpt2_dir", self.tokenizer != "gpt2" or self.gpt2_dir, "is needed for gpt2")
         _require(
             "vocab_size", self.vocab_size >= 256, "must be >= 256 (the 256 bytes, then merges)"
         )

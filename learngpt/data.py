@@ -52,15 +52,20 @@ def get_batch(
     batch_size: int,
     block_size: int,
     generator: torch.Generator | None = None,
+    rows: slice | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """`batch_size` random windows of `block_size` tokens, and the same windows shifted by one.
 
     Returns x, y of shape (B, T) with y[b, t] = the token after x[b, t]. A dedicated `generator`
-    lets two models see exactly the same batches.
+    lets two models see exactly the same batches. `rows`: gather only these rows of the batch
+    (a training process's share); all B are drawn, so the generator stays in step. `data` is a
+    tensor of ids or anything indexed like one (learngpt.token_files.TokenFile: a file on disk).
     """
     check_long_enough(data, block_size)
     # drawn on the CPU generator (the same windows on every device), gathered where data is
     starts = torch.randint(len(data) - block_size, (batch_size,), generator=generator)
+    if rows is not None:
+        starts = starts[rows]
     starts = starts.to(data.device, non_blocking=True)
     offsets = torch.arange(block_size, device=data.device)
     x = data[starts[:, None] + offsets]  # (B, T)

@@ -98,15 +98,16 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def save_run_info(run_dir: Path, data_path: Path, text: str, **details: Any) -> None:
-    """run.json: the text's path, digest and size, and `details` (e.g. how many processes)."""
-    info = {
-        "data": str(Path(data_path).resolve()),
-        "data_sha256": file_digest(data_path),
-        "chars": len(text),
-        **details,
-    }
-    atomic_write_text(run_dir / RUN_INFO, json.dumps(info, indent=1))
+def text_info(data_path: Path, text: str) -> dict[str, Any]:
+    """What run.json says of a text file: its path, digest and size."""
+    path = str(Path(data_path).resolve())
+    return {"data": path, "data_sha256": file_digest(data_path), "chars": len(text)}
+
+
+def save_run_info(run_dir: Path, data: dict[str, Any], **details: Any) -> None:
+    """run.json: the data (text_info, or a token directory's path and tokens_sha256) and
+    `details` (e.g. how many processes)."""
+    atomic_write_text(run_dir / RUN_INFO, json.dumps({**data, **details}, indent=1))
 
 
 def read_run_info(run_dir: Path) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from learngpt.training.distributed import (
     World,
     check_batch_split,
     gradient_sync,
-    micro_batches,
+    rank_rows,
     without_ddp,
 )
 
@@ -260,9 +260,11 @@ def train_model(
             lr = lr_at(step, now)
             for group in optimizer.param_groups:  # lr_scale: see learngpt/training/optim.py
                 group["lr"] = lr * group.get("lr_scale", 1.0)
-        x, y = get_batch(train_data, config.batch_size, config.block_size, batch_rng)  # (B, T)
+        # this rank reads only its own rows of the batch, (B/W, T), then (B/(W*K), T) each
+        mine = rank_rows(config.batch_size, world)
+        x, y = get_batch(train_data, config.batch_size, config.block_size, batch_rng, mine)
         optimizer.zero_grad(set_to_none=True)
-        batches = micro_batches(x, y, world, grad_accum)  # this rank's rows, (B/(W*K), T) each
+        batches = list(zip(x.chunk(grad_accum), y.chunk(grad_accum), strict=True))
         micro_losses = []
         for i, (xb, yb) in enumerate(batches):
             # DDP all-reduces the gradients in the last micro-step's backward only

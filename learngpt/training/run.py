@@ -38,6 +38,7 @@ from learngpt.errors import UserError
 from learngpt.fileio import atomic_write_text
 from learngpt.model import GPT
 from learngpt.plots import pyplot, save_png
+from learngpt.prepare.vocab import gpt2_tokenizer
 from learngpt.resources import shakespeare_path
 from learngpt.runs import (
     LOG,
@@ -53,7 +54,9 @@ from learngpt.runs import (
     save_config,
     save_run_info,
     shape_keys,
+    text_info,
 )
+from learngpt.token_files import data_fingerprint, is_token_dir, open_token_dir
 from learngpt.tokenizers import CharTokenizer, Tokenizer, UnknownCharactersError
 from learngpt.training import distributed
 from learngpt.training.distributed import World
@@ -147,7 +150,51 @@ def check_run(
     init = load_run(init_from, which="best", device="cpu") if init_from else None
     config = resolve_config(config, config_file, overrides or {}, out, saved_state, init)
     data_path = resolve_data_path(data, out, resume)
+    if resume and is_token_dir(data_path):
+        check_same_data(out, data_path)
     return out, config, data_path, manifest, init
+
+
+def load_data(
+    config: TrainConfig, data_path: Path, out: Path, resume: dict | None, init: LoadedRun | None
+) -> tuple[Tokenizer, Any, Any, dict[str, Any]]:
+    """The tokenizer, the train and val ids, and what run.json says of the data: a text file
+    (read, split by characters and encoded here) or a token directory (read in place from
+    disk: learngpt/token_files.py; its ids index like a tensor's)."""
+    if is_token_dir(data_path):
+        tokens = open_token_dir(data_path, config.gpt2_dir)
+        tokenizer = load_tokenizer(out) if resume else init.tokenizer if init else tokens.tokenizer
+        if tokenizer.to_dict() != tokens.tokenizer.to_dict():
+            raise UserError(
+                f"--data {data_path} was encoded with another tokenizer than the run's "
+                f"({tokens.tokenizer!r}); prepare it with --tokenizer-from RUN"
+            )
+        train_data, val_data = tokens.train, tokens.val
+        info = {"data": str(data_path.resolve()), "data_sha256": tokens.fingerprint}
+        info["tokens"] = len(train_data) + len(val_data)
+    else:  # the text, split by characters, and the tokenizer
+        text = load_text(data_path)
+        train_text, val_text = split_text(text, config.train_ratio)
+        if resume:
+            tokenizer = load_tokenizer(out)
+        else:
+            tokenizer = init.tokenizer if init else make_tokenizer(config, text, train_text)
+        train_data = encode_split(tokenizer, train_text, data_path)
+        val_data = encode_split(tokenizer, val_text, data_path)
+        info = text_info(data_path, text)
+    check_length(train_data, "training", config, data_path)
+    check_length(val_data, "validation", config, data_path)
+    return tokenizer, train_data, val_data, info
+
+
+def check_same_data(out: Path, data_path: Path) -> None:
+    """--resume on a token directory: refuse other ids than the run started on."""
+    if read_run_info(out).get("data_sha256") != data_fingerprint(data_path):
+        raise UserError(
+            f"--resume: the token files in {data_path} are not those the run in {out} started "
+            "on (their tokens_sha256 differs from run.json's); resume on the same data, or "
+            "start a new run with another --out"
+        )
 
 
 def _train(
@@ -158,17 +205,7 @@ def _train(
     world: World,
     init: LoadedRun | None = None,
 ) -> RunResult:
-    # the text, split by characters, and the tokenizer
-    text = load_text(data_path)
-    train_text, val_text = split_text(text, config.train_ratio)
-    if resume:
-        tokenizer = load_tokenizer(out)
-    else:
-        tokenizer = init.tokenizer if init else make_tokenizer(config, text, train_text)
-    train_data = encode_split(tokenizer, train_text, data_path)
-    val_data = encode_split(tokenizer, val_text, data_path)
-    check_length(train_data, "training", config, data_path)
-    check_length(val_data, "validation", config, data_path)
+    tokenizer, train_data, val_data, data_info = load_data(config, data_path, out, resume, init)
 
     # the model and optimizer, fresh or from the latest checkpoint
     device = world.device
@@ -215,8 +252,7 @@ def _train(
         save_config(out, config)
         save_run_info(
             out,
-            data_path,
-            text,
+            data_info,
             **distributed_info(config, world),
             **({"init_from": str(Path(init.run_dir).resolve())} if init else {}),
         )
@@ -387,6 +423,8 @@ def initial_weights(source: GPT, block_size: int) -> dict[str, torch.Tensor]:
 def make_tokenizer(config: TrainConfig, text: str, train_text: str) -> Tokenizer:
     if config.tokenizer == "char":
         return CharTokenizer.from_text(text)  # every character of the text, so val encodes too
+    if config.tokenizer == "gpt2":
+        return gpt2_tokenizer(config.gpt2_dir)
     from learngpt.tokenizers.bpe import BPETokenizer
 
     return BPETokenizer.train(train_text, config.vocab_size)  # learnt from training text only
