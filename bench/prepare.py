@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import shutil
 import subprocess
 import sys
@@ -108,7 +109,7 @@ def run_prepare(paths: list[Path], out: Path, vocab_size: int, chunk_mb: float) 
     shutil.rmtree(out, ignore_errors=True)
     command = [sys.executable, "-m", "learngpt", "prepare", "--data", *map(str, paths)]
     command += ["--out", str(out), "--vocab-size", str(vocab_size), "--chunk-mb", str(chunk_mb)]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds(resource.RUSAGE_CHILDREN)
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
     peak = [0, 0]
 
@@ -125,7 +126,13 @@ def run_prepare(paths: list[Path], out: Path, vocab_size: int, chunk_mb: float) 
     sampler.join()
     if process.returncode:
         raise SystemExit(f"prepare failed: {err}")
-    return {"seconds": seconds, "peak_pss": peak[0], "peak_rss": peak[1]}
+    cpu = cpu_seconds(resource.RUSAGE_CHILDREN) - cpu  # its workers' too: it waited for them
+    return {"seconds": seconds, "cpu": cpu, "peak_pss": peak[0], "peak_rss": peak[1]}
+
+
+def cpu_seconds(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
 def anonymous_memory(root: int) -> tuple[int, int]:
@@ -217,10 +224,12 @@ def libraries(paths: list[Path], tokenizer, megabytes: float) -> dict[str, float
     size = sum(len(p.encode("utf-8")) for p in pieces) / 1e6
     threads = len(os.sched_getaffinity(0))
     encoding = tiktoken_encoding(tokenizer)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds(resource.RUSAGE_SELF)
     encoding.encode_ordinary_batch(pieces, num_threads=threads)
     tiktoken_s = time.perf_counter() - started
+    tiktoken_cpu = cpu_seconds(resource.RUSAGE_SELF) - cpu
     hf, hf_s, same = hf_tokenizer(tokenizer), 0.0, True
+    cpu = cpu_seconds(resource.RUSAGE_SELF)
     for first in range(0, len(pieces), 4 * threads):  # a batch at a time: its Encodings are big
         batch = pieces[first : first + 4 * threads]
         started = time.perf_counter()
@@ -228,7 +237,13 @@ def libraries(paths: list[Path], tokenizer, megabytes: float) -> dict[str, float
         hf_s += time.perf_counter() - started
         if first == 0:  # the same ids as tiktoken's on the first batch?
             same = all(a == encoding.encode_ordinary(p) for a, p in zip(ids, batch, strict=True))
-    return {"tiktoken": size / tiktoken_s, "tokenizers": size / hf_s, "same": same, "mb": size}
+    hf_cpu = cpu_seconds(resource.RUSAGE_SELF) - cpu  # the id comparison included: a little
+    return {
+        "tiktoken": (size / tiktoken_s, size / tiktoken_cpu),
+        "tokenizers": (size / hf_s, size / hf_cpu),
+        "same": same,
+        "mb": size,
+    }
 
 
 def check_ids(paths: list[Path], out: Path) -> bool:
@@ -262,7 +277,9 @@ def main() -> None:
     cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
     cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if "model name" in line), "?")
     print(f"CPU: {cpu}, {len(os.sched_getaffinity(0))} cores; load average {os.getloadavg()}")
-    print("size MB | prepare s | MB/s | peak PSS MB | peak RSS MB (sum over the process tree)")
+    print(
+        "size MB | prepare s | MB/s | CPU s | peak PSS MB | peak RSS MB (sums over its processes)"
+    )
     results = {}
     for size in sorted(args.sizes):
         paths = make_corpus(args.dir / f"corpus{size}", size, args.files)
@@ -271,20 +288,22 @@ def main() -> None:
         results[size] = (paths, megabytes, r)
         print(
             f"{megabytes:7.1f} | {r['seconds']:9.1f} | {megabytes / r['seconds']:4.1f} | "
-            f"{r['peak_pss'] / 1e6:11.0f} | {r['peak_rss'] / 1e6:11.0f}",
+            f"{r['cpu']:5.0f} | {r['peak_pss'] / 1e6:11.0f} | {r['peak_rss'] / 1e6:11.0f}",
             flush=True,
         )
     paths, megabytes, r = results[max(results)]
     out = args.dir / f"out{max(results)}"
     tokenizer = Tokenizer.load(out / "tokenizer.json")
     lib = libraries(paths, tokenizer, args.library_mb)
-    speed = megabytes / r["seconds"]
-    print(f"\nvocabulary {tokenizer.vocab_size}, the same files and ids; MB/s of UTF-8 text:")
-    print("encoder                                           | MB/s | prepare's MB/s / its")
-    print(f"learngpt prepare, {megabytes:.0f} MB, the whole job           | {speed:4.1f} | 1.00")
+    speed, per_cpu = megabytes / r["seconds"], megabytes / r["cpu"]
+    print(f"\nvocabulary {tokenizer.vocab_size}, the same files and ids; MB of UTF-8 text:")
+    print("encoder                                     | MB/s | ratio | MB per CPU-s | ratio")
+    print(f"learngpt prepare, {megabytes:.0f} MB, the whole job     | {speed:4.1f} |  1.00 | "
+          f"{per_cpu:12.2f} |  1.00")  # fmt: skip
     for name in ("tiktoken", "tokenizers"):
-        what = f"{name} batch, first {lib['mb']:.0f} MB, text in memory"
-        print(f"{what:49} | {lib[name]:4.1f} | {speed / lib[name]:.2f}")
+        what = f"{name} batch, first {lib['mb']:.0f} MB, in memory"
+        wall, cpu = lib[name]
+        print(f"{what:43} | {wall:4.1f} | {speed / wall:5.2f} | {cpu:12.2f} | {per_cpu / cpu:5.2f}")
     print(f"tokenizers' ids (GPT-2's split) equal tiktoken's on the first pieces: {lib['same']}")
     same = check_ids(paths, out)
     print(f"ids equal tiktoken's whole-file encoding (--chunk-mb {args.chunk_mb[0]}): {same}")

@@ -37,7 +37,7 @@ def _tokenizer_classes() -> list[type]:
 
 
 def _encode(text: str) -> np.ndarray:
-    return _worker["encoder"].encode(text).astype(_worker["dtype"], copy=False)
+    return _worker["encoder"].encode(text, _worker["dtype"])
 
 
 def encode_pieces(
