@@ -195,3 +195,14 @@ def test_an_existing_output_directory_is_refused(tmp_path):
     result = run_cli("prepare", "--data", *paths, "--out", tmp_path / "out")
     assert result.rc == 2 and "already exists" in result.err
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["keep.txt"]
+
+
+def test_a_vocabulary_over_65536_tokens_is_written_as_uint32(tmp_path):
+    chars = [chr(c) for c in range(0x21, 0x21 + 70_000) if not 0xD800 <= c <= 0xDFFF]
+    (tmp_path / "wide.txt").write_text("".join(chars) + "\nend\n", encoding="utf-8")
+    out = tmp_path / "out"
+    meta = prepare(PrepareOptions([str(tmp_path / "wide.txt")], out, tokenizer="char"))
+    tokenizer = Tokenizer.load(out / "tokenizer.json")
+    assert tokenizer.vocab_size > 65_536 and meta["dtype"] == "uint32"
+    assert (out / "train.bin").stat().st_size == 4 * meta["tokens"]["train"]
+    assert stream(out).tolist() == expected_stream([tmp_path / "wide.txt"], tokenizer, None)
