@@ -228,11 +228,14 @@ class TrainConfig:
     min_lr_ratio: float = key(0.0, "final learning rate / peak")
     max_time: float = key(0.0, "time budget in seconds (0: none); the schedule then follows it")
     # the data
-    tokenizer: str = key("char", "'char' (one token per character) or 'bpe' (byte-level BPE)")
+    tokenizer: str = key(
+        "char", "'char' (one token per character), 'bpe' (byte-level BPE) or 'gpt2' (GPT-2's)"
+    )
     bpe_vocab_size: int = dataclasses.field(
         default=512,
         metadata={"help": "BPE only: tokens to learn (>= 256)", "aliases": ["vocab_size"]},
     )
+    gpt2_dir: str = key("", "tokenizer gpt2 only: the folder of GPT-2's vocab.json, merges.txt")
     # the machine
     device: str = key("auto", "auto (cuda if present), cpu, cuda or cuda:N")
     compile: bool = key(False, "torch.compile the model (slow first step, faster later)")
@@ -307,7 +310,9 @@ class TrainConfig:
         _require("max_time", self.max_time >= 0, "must be >= 0 seconds (0: no time limit)")
 
     def _validate_machine(self) -> None:
-        _require("tokenizer", self.tokenizer in ("char", "bpe"), "must be 'char' or 'bpe'")
+        tokenizers = ("char", "bpe", "gpt2")
+        _require("tokenizer", self.tokenizer in tokenizers, "must be 'char', 'bpe' or 'gpt2'")
+        _require("gpt2_dir", self.tokenizer != "gpt2" or self.gpt2_dir, "is needed for gpt2")
         _require(
             "bpe_vocab_size",
             self.bpe_vocab_size >= 256,

@@ -1,13 +1,14 @@
 """Text in, tensors out: reading a text file, the train/val split, and random training batches.
 
 A training run gets its token ids from one place: a `TokenSplits` (train and val ids, and where
-they came from), today made by `text_splits` from a text file. `get_batch` cuts windows from
-any 1-D tensor of token ids, so another source (a memory-mapped token file, say) only needs to
-make a TokenSplits.
+they came from), made by `text_splits` from a text file or by learngpt.token_files.token_splits
+from token files read in place. `get_batch` cuts windows from any 1-D tensor of token ids or
+anything indexed like one (a memory-mapped TokenFile).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -63,15 +64,20 @@ def get_batch(
     batch_size: int,
     block_size: int,
     generator: torch.Generator | None = None,
+    rows: slice | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """`batch_size` random windows of `block_size` tokens, and the same windows shifted by one.
 
     Returns x, y of shape (B, T) with y[b, t] = the token after x[b, t]. A dedicated `generator`
-    lets two models see exactly the same batches.
+    lets two models see exactly the same batches. `rows`: gather only these rows of the batch
+    (a training process's share); all B are drawn, so the generator stays in step. `data` is a
+    tensor of ids or anything indexed like one (learngpt.token_files.TokenFile: a file on disk).
     """
     check_long_enough(data, block_size)
     # drawn on the CPU generator (the same windows on every device), gathered where data is
     starts = torch.randint(len(data) - block_size, (batch_size,), generator=generator)
+    if rows is not None:
+        starts = starts[rows]
     starts = starts.to(data.device, non_blocking=True)
     offsets = torch.arange(block_size, device=data.device)
     x = data[starts[:, None] + offsets]  # (B, T)
@@ -102,12 +108,15 @@ def encode(tokenizer, text: str) -> torch.Tensor:
 class TokenSplits:
     """The token ids a run trains and estimates on, and where they came from (for run.json)."""
 
-    train: torch.Tensor  # 1-D token ids
+    train: torch.Tensor  # 1-D token ids (or a TokenFile: ids on disk, indexed like a tensor)
     val: torch.Tensor
     source: dict[str, Any]  # e.g. {"data": path, "data_sha256": ..., "chars": n}
+    # what makes a split longer: the flags that apply to this kind of data
+    remedy: str = "use a longer text or a smaller --block-size (or change --train-ratio)"
 
     def to(self, device: torch.device) -> TokenSplits:
-        return TokenSplits(self.train.to(device), self.val.to(device), self.source)
+        """On `device` (a TokenFile stays on disk: its windows are read, then moved)."""
+        return dataclasses.replace(self, train=self.train.to(device), val=self.val.to(device))
 
     def check_length(self, block_size: int, path: Path) -> None:
         """Raise UserError unless each split holds a window of block_size tokens and one more."""
@@ -115,8 +124,7 @@ class TokenSplits:
             if len(data) < block_size + 1:
                 raise UserError(
                     f"data file {path} is too short: its {split} split has {len(data)} tokens, "
-                    f"and block_size {block_size} needs at least {block_size + 1}; use a "
-                    "longer text or a smaller --block-size (or change --train-ratio)"
+                    f"and block_size {block_size} needs at least {block_size + 1}; {self.remedy}"
                 )
 
 

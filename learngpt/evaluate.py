@@ -32,12 +32,11 @@ def split_loss(model: nn.Module, data: torch.Tensor, block_size: int, batch_size
     if predicted < 1:
         raise UserError("the split is too short to evaluate: it needs at least 2 tokens")
     total = 0.0
-    x_all, y_all = consecutive_windows(data, block_size)  # (N, T) each
-    n_full = len(x_all)
+    n_full = (len(data) - 1) // block_size  # whole windows, read batch by batch (streamed)
     for start in range(0, n_full, batch_size):
-        x = x_all[start : start + batch_size].to(device)
-        y = y_all[start : start + batch_size].to(device)
-        _, loss = model(x, y)  # the mean over x.numel() predictions
+        rows = torch.arange(start, min(start + batch_size, n_full))
+        x, y = windows_at(data, rows * block_size, block_size)
+        _, loss = model(x.to(device), y.to(device))  # the mean over x.numel() predictions
         total += loss.item() * y.numel()
     rest = predicted - n_full * block_size
     if rest:
@@ -47,14 +46,13 @@ def split_loss(model: nn.Module, data: torch.Tensor, block_size: int, batch_size
     return total / predicted, predicted
 
 
-def consecutive_windows(data: torch.Tensor, block_size: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """x, y of shape (N, T): the split's N whole windows of T tokens, and the tokens they predict.
+def windows_at(data, starts: torch.Tensor, block_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """x, y of shape (N, T): the windows of T tokens at `starts` and the tokens they predict.
 
-    Views of `data`, no copies; the tokens after the last whole window are left out.
+    Gathered by index, so `data` may be a tensor or a TokenFile (ids on disk, read in place).
     """
-    n_full = (len(data) - 1) // block_size
-    windows = data[: n_full * block_size + 1]
-    return windows[:-1].view(n_full, block_size), windows[1:].view(n_full, block_size)
+    index = starts[:, None] + torch.arange(block_size)
+    return data[index], data[index + 1]
 
 
 def spread_windows(
@@ -67,8 +65,11 @@ def spread_windows(
     split of `count` windows or fewer gives all of them.
     """
     check_long_enough(data, block_size)
-    x_all, y_all = consecutive_windows(data, block_size)
-    if count >= len(x_all):
-        return x_all, y_all
-    picked = torch.linspace(0, len(x_all) - 1, count).round().long()  # distinct: count < N
-    return x_all[picked], y_all[picked]
+    n_full = (len(data) - 1) // block_size
+    if count >= n_full:
+        picked = torch.arange(n_full)
+    else:
+        # float32 holds every window index below 2**24; a bigger split (token files) needs more
+        dtype = torch.float32 if n_full < 1 << 24 else torch.float64
+        picked = torch.linspace(0, n_full - 1, count, dtype=dtype).round().long()  # distinct
+    return windows_at(data, picked * block_size, block_size)

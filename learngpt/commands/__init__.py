@@ -32,6 +32,7 @@ def build_parser() -> ArgumentParser:
         experiment,
         export_hf,
         import_hf,
+        prepare,
         sample,
         serve,
         train,
@@ -44,6 +45,7 @@ def build_parser() -> ArgumentParser:
     )
     for module in (
         demo,
+        prepare,
         train,
         sample,
         eval,

@@ -1,4 +1,7 @@
-"""`learngpt eval`: the exact mean loss of a trained run over a whole split of its text.
+"""`learngpt eval`: the exact mean loss of a trained run over a whole split of its data.
+
+A text file is split and encoded here; a token directory (`learngpt prepare`) is read in place,
+window by window, so a split bigger than memory streams.
 
 learngpt eval --out DIR [--split val|train] [--json]
 """
@@ -15,6 +18,7 @@ from learngpt.data import encode, load_text, split_text
 from learngpt.errors import UserError
 from learngpt.evaluate import split_loss
 from learngpt.runs import load_run, read_run_info
+from learngpt.token_files import is_token_dir, open_token_dir
 
 
 def add_command(commands: argparse._SubParsersAction) -> None:
@@ -25,7 +29,9 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--checkpoint", choices=("best", "latest"), default="best", help="default: best val loss"
     )
-    p.add_argument("--data", help="the text file (default: the one the run trained on)")
+    p.add_argument(
+        "--data", help="the text file or token directory (default: the one the run trained on)"
+    )
     p.add_argument("--batch-size", type=int, default=32, help="windows per forward pass")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     p.set_defaults(run=run)
@@ -38,36 +44,45 @@ def run(args: argparse.Namespace) -> int:
     data_path = args.data or read_run_info(Path(args.out)).get("data")
     if not data_path:
         raise UserError(f"{args.out} does not say which text it trained on; pass --data FILE")
-    text = load_text(data_path)
-    train_text, val_text = split_text(text, loaded.config.train_ratio)
-    split_text_ = val_text if args.split == "val" else train_text
-    try:
-        data = encode(loaded.tokenizer, split_text_)
-    except UserError as exc:
-        raise UserError(f"data file {data_path}: {exc}; evaluate on the run's own text") from None
+    if is_token_dir(data_path):  # token files, read in place: the split streams from disk
+        tokens_dir = open_token_dir(data_path, loaded.config.gpt2_dir)
+        data = tokens_dir.val if args.split == "val" else tokens_dir.train
+        split_text_ = None
+    else:
+        text = load_text(data_path)
+        train_text, val_text = split_text(text, loaded.config.train_ratio)
+        split_text_ = val_text if args.split == "val" else train_text
+        try:
+            data = encode(loaded.tokenizer, split_text_)
+        except UserError as exc:
+            raise UserError(f"data file {data_path}: {exc}; evaluate on the run's text") from None
     loss, tokens = split_loss(
         model=loaded.model,
         data=data,
         block_size=loaded.config.block_size,
         batch_size=args.batch_size,
     )
-    # the characters those predictions cover: all but the first token's
-    chars = len(split_text_) - len(loaded.tokenizer.decode(data[:1].tolist()))
+    # the characters those predictions cover: all but the first token's (unknown for ids)
+    chars = None
+    if split_text_ is not None:
+        chars = len(split_text_) - len(loaded.tokenizer.decode(data[:1].tolist()))
     result = {
         "split": args.split,
         "loss": loss,
         "tokens": tokens,
         "chars": chars,
-        "bits_per_char": loss * tokens / (chars * math.log(2)),
+        "bits_per_char": loss * tokens / (chars * math.log(2)) if chars else None,
         "step": loaded.manifest["step"],
         "checkpoint": loaded.which,
     }
     if args.json:
         print(json.dumps(result))
     else:
+        bits = result["bits_per_char"]
+        per_char = f" ({bits:.4f} bits per character)" if bits is not None else ""
         print(
-            f"{args.split} loss {loss:.4f} over {tokens} tokens ({result['bits_per_char']:.4f} "
-            f"bits per character), {loaded.which} checkpoint at step {result['step']}"
+            f"{args.split} loss {loss:.4f} over {tokens} tokens{per_char}, "
+            f"{loaded.which} checkpoint at step {result['step']}"
         )
     sys.stdout.flush()
     return 0

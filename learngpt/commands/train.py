@@ -35,7 +35,11 @@ def add_command(commands: argparse._SubParsersAction) -> None:
         description="Train NanoGPT on a text file. Every config key is also a flag.",
     )
     p.add_argument("--config", help="YAML file of config keys (default: the built-in recipe)")
-    p.add_argument("--data", help="UTF-8 text file (default: the shipped Shakespeare)")
+    p.add_argument(
+        "--data",
+        help="UTF-8 text file, or a directory of token files that `learngpt prepare` (or "
+        "nanoGPT: then --tokenizer gpt2 --gpt2-dir DIR) wrote (default: the shipped Shakespeare)",
+    )
     p.add_argument("--out", default=str(DEFAULT_OUT), help="run directory (default %(default)s)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
     p.add_argument(

@@ -7,8 +7,8 @@ environment. Each copy holds the whole model, wrapped in DistributedDataParallel
 averages the gradients over the processes after each backward pass.
 
 The data stay a single process's data. `batch_size` is the global batch: every process draws
-the same (B, T) batch from the same seeded generator as a single process would, and keeps only
-its B / W rows (`micro_batches`), split once more into grad_accum micro-steps. The mean of the
+the same (B, T) batch from the same seeded generator as a single process would, and reads only
+its B / W rows (`rank_rows`), split once more into grad_accum micro-steps. The mean of the
 W processes' gradients of their half-batch means is the gradient of the full batch's mean, so W
 processes take the same steps as one (up to float rounding). Dropout draws from each process's
 own torch generator, so with dropout > 0 the masks differ from a single process's (equally
@@ -145,13 +145,10 @@ def process_group(device: torch.device) -> Iterator[World]:
         dist.destroy_process_group()
 
 
-def micro_batches(
-    x: torch.Tensor, y: torch.Tensor, world: World, grad_accum: int
-) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """This process's rows of a global batch (B, T), as grad_accum micro-batches (B/(W*K), T)."""
-    rows = x.shape[0] // world.size
-    mine = slice(world.rank * rows, (world.rank + 1) * rows)
-    return list(zip(x[mine].chunk(grad_accum), y[mine].chunk(grad_accum), strict=True))
+def rank_rows(batch_size: int, world: World) -> slice:
+    """The rows of a global batch that this process trains on."""
+    rows = batch_size // world.size
+    return slice(world.rank * rows, (world.rank + 1) * rows)
 
 
 def gradient_sync(model: nn.Module, enabled: bool) -> contextlib.AbstractContextManager:

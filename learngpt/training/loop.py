@@ -69,7 +69,8 @@ def run(s: TrainState) -> History:
             break
         t0 = time.perf_counter()
         lr = s.lr(now)
-        x, y = get_batch(s.splits["train"], c.batch_size, c.block_size, s.batch_rng)  # (B, T)
+        # this rank's rows of the global batch, (B/W, T): read from the data, the rest only drawn
+        x, y = get_batch(s.splits["train"], c.batch_size, c.block_size, s.batch_rng, s.rows)
         s.optimizer.zero_grad(set_to_none=True)
         loss = s.forward_backward(x, y)
         if s.grad_clip > 0:

@@ -3,7 +3,7 @@
 `train(config, out=...)` is what `learngpt train` calls (and what a script may call):
 
     plan = check_run(...)                 every check, nothing written (RunPlan)
-    tokenizer, splits = read_data(plan)   the token ids to train on (learngpt/data.py)
+    tokenizer, splits = read_data(plan)   a text file's ids, or token files' (memory-mapped)
     state = build_state(...)              model, optimizer, generators; restored on --resume
     with plan.run_dir.claim():            the run directory is written from here on
         loop.run(state)                   with a Recorder's hooks: log, checkpoints, plot
@@ -38,6 +38,7 @@ from learngpt.errors import UserError
 from learngpt.model import GPT
 from learngpt.resources import shakespeare_path
 from learngpt.runs import LoadedRun, RunDir, build_model, load_run, shape_keys
+from learngpt.token_files import check_same_tokens, is_token_dir, token_splits
 from learngpt.tokenizers import CharTokenizer, Tokenizer
 from learngpt.training import distributed, loop
 from learngpt.training.distributed import World
@@ -130,6 +131,8 @@ def check_run(
     init = load_run(init_from, which="best", device="cpu") if init_from else None
     config = resolve_config(config, config_file, overrides or {}, saved, init)
     data_path = resolve_data_path(data, run_dir, resume)
+    if resume and is_token_dir(data_path):  # refused here, before --nproc starts any process
+        check_same_tokens(data_path, run_dir.info(), run_dir.path)
     return RunPlan(run_dir, config, data_path, manifest, init)
 
 
@@ -160,7 +163,7 @@ def run_training(plan: RunPlan, world: World) -> RunResult:
     """Train as `plan` says, in this process of `world`."""
     tokenizer, splits = read_data(plan)
     config = fit_to_machine(plan.config.with_vocab(tokenizer.vocab_size), world)
-    if world.device.type == "cuda":  # a few MB: batches are then gathered there, no copy a step
+    if world.device.type == "cuda":  # ids in memory (a few MB) go there; token files stay on disk
         splits = splits.to(world.device)
     model = build_start_model(plan, config, world)
     state = build_state(plan, config, model, splits, world)
@@ -183,17 +186,31 @@ def finished(config: TrainConfig, state: TrainState) -> bool:
 
 
 def read_data(plan: RunPlan) -> tuple[Tokenizer, TokenSplits]:
-    """The run's tokenizer and token ids: the one place a run gets its training data."""
+    """The run's tokenizer and token ids: the one place a run gets its training data.
+
+    A text file is read, split by characters and encoded here; a token directory (`learngpt
+    prepare`, or nanoGPT's) is read in place, memory-mapped (learngpt/token_files.py).
+    """
     config = plan.config
+    own = run_tokenizer(plan)
+    if is_token_dir(plan.data_path):
+        tokenizer, splits = token_splits(plan.data_path, config.gpt2_dir, own)
+    else:
 
-    def tokenizer_for(text: str, train_text: str) -> Tokenizer:
-        if plan.resume:
-            return plan.run_dir.tokenizer()
-        return plan.init.tokenizer if plan.init else make_tokenizer(config, text, train_text)
+        def tokenizer_for(text: str, train_text: str) -> Tokenizer:
+            return own if own is not None else make_tokenizer(config, text, train_text)
 
-    tokenizer, splits = text_splits(plan.data_path, config.train_ratio, tokenizer_for)
+        tokenizer, splits = text_splits(plan.data_path, config.train_ratio, tokenizer_for)
     splits.check_length(config.block_size, plan.data_path)
     return tokenizer, splits
+
+
+def run_tokenizer(plan: RunPlan) -> Tokenizer | None:
+    """The tokenizer the run must keep: its own (--resume), its source's (--init-from), or
+    None for a new run (the data's)."""
+    if plan.resume:
+        return plan.run_dir.tokenizer()
+    return plan.init.tokenizer if plan.init else None
 
 
 def fit_to_machine(config: TrainConfig, world: World) -> TrainConfig:
@@ -415,6 +432,10 @@ def initial_weights(source: GPT, block_size: int) -> dict[str, torch.Tensor]:
 def make_tokenizer(config: TrainConfig, text: str, train_text: str) -> Tokenizer:
     if config.tokenizer == "char":
         return CharTokenizer.from_text(text)  # every character of the text, so val encodes too
+    if config.tokenizer == "gpt2":
+        from learngpt.prepare.vocab import gpt2_tokenizer  # (prepare imports tiktoken: lazily)
+
+        return gpt2_tokenizer(config.gpt2_dir)
     from learngpt.tokenizers.bpe import BPETokenizer  # (its regex import is slow: only for bpe)
 
     return BPETokenizer.train(train_text, config.bpe_vocab_size)  # learnt from training text only

@@ -20,7 +20,7 @@ from learngpt.training.distributed import (
     ONE_PROCESS,
     World,
     gradient_sync,
-    micro_batches,
+    rank_rows,
     without_ddp,
 )
 from learngpt.training.estimate import estimate_loss
@@ -128,10 +128,17 @@ class TrainState:
             self.world.all_max(self.clock.elapsed() + self.clock.eval_seconds)[0] >= self.max_time
         )
 
+    @property
+    def rows(self) -> slice:
+        """The rows of each global batch that this rank trains on."""
+        return rank_rows(self.config.batch_size, self.world)
+
     def forward_backward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """This rank's rows of the batch in grad_accum micro-steps; their summed loss (a tensor)."""
+        """This rank's rows of the batch (B/W, T) in grad_accum micro-steps of (B/(W*K), T);
+        their summed loss (a tensor)."""
         losses = []
-        for i, (xb, yb) in enumerate(micro_batches(x, y, self.world, self.grad_accum)):
+        micro = zip(x.chunk(self.grad_accum), y.chunk(self.grad_accum), strict=True)
+        for i, (xb, yb) in enumerate(micro):
             # DDP all-reduces the gradients in the last micro-step's backward only
             with gradient_sync(self.model, enabled=i == self.grad_accum - 1):
                 _, loss = self.model(xb.to(self.device), yb.to(self.device))

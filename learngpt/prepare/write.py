@@ -1,0 +1,184 @@
+"""`prepare()`: check the files, choose the tokenizer, encode in parallel, write the token files.
+
+DIR/train.bin and DIR/val.bin hold the ids as raw little-endian uint16 (uint32 for a vocabulary
+over 65,536 tokens), nanoGPT's layout: the files' ids in the order given, a separator id between
+two files when the vocabulary has <|endoftext|>, and the last val_ratio of the ids in val.bin.
+DIR/meta.json says how to read them; DIR/tokenizer.json is the tokenizer. The directory is
+filled under a temporary name and renamed at the end: a failed run leaves nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from learngpt.errors import UserError
+from learngpt.fileio import can_be_new_directory, new_directory
+from learngpt.prepare import vocab
+from learngpt.prepare.cuts import cutter_for
+from learngpt.prepare.encode import encode_pieces
+from learngpt.prepare.sources import Source, check_sources, input_paths, text_pieces
+from learngpt.token_files import META, TOKENIZER, TRAIN, VAL, dtype_for
+from learngpt.tokenizers import CharTokenizer, Tokenizer
+from learngpt.tokenizers.fast import FastEncoder
+
+SEPARATOR = "<|endoftext|>"
+
+
+@dataclass
+class PrepareOptions:
+    """What `learngpt prepare` was asked to do (its flags)."""
+
+    data: list[str]
+    out: str | Path
+    tokenizer: str = "bpe"  # char, bpe (learned from a sample) or gpt2 (from gpt2_dir)
+    vocab_size: int = 4096
+    gpt2_dir: str | None = None
+    tokenizer_from: str | None = None  # a prepared or run directory whose tokenizer to reuse
+    val_ratio: float = 0.1
+    chunk_mb: float = 1.0  # the pieces encoded in parallel; the ids never depend on it
+    sample_mb: float = 4.0  # the text a BPE vocabulary is learned from
+    workers: int = 0  # processes encoding (0: one per core)
+    progress: bool = True
+
+
+@dataclass
+class Piece:
+    index: int  # of the file it comes from
+    text: str
+    size: int  # its UTF-8 bytes
+
+
+def prepare(options: PrepareOptions) -> dict[str, Any]:
+    """Write the token files of options.data into options.out; return its meta.json."""
+    out = Path(options.out)
+    check_options(options)
+    paths = input_paths(options.data)
+    reused = vocab.existing_tokenizer(options.tokenizer_from) if options.tokenizer_from else None
+    chars = isinstance(reused, CharTokenizer) or (not reused and options.tokenizer == "char")
+    sources = check_sources(paths, want_chars=chars)  # every file read once: bad ones stop here
+    tokenizer = choose_tokenizer(options, sources, reused)
+    dtype = dtype_for(tokenizer.vocab_size)
+    separator = getattr(tokenizer, "special_tokens", {}).get(SEPARATOR)
+    with new_directory(out) as tmp:
+        counts, digest = write_stream(tmp / TRAIN, sources, tokenizer, separator, options)
+        total = sum(counts) + (len(counts) - 1) * (separator is not None)
+        n_val = move_tail(tmp / TRAIN, tmp / VAL, dtype, total, options.val_ratio)
+        tokenizer.save(tmp / TOKENIZER)
+        meta = {
+            "dtype": dtype,
+            "vocab_size": tokenizer.vocab_size,
+            "separator": separator,
+            "tokens": {"train": total - n_val, "val": n_val},
+            "val_ratio": options.val_ratio,
+            "tokens_sha256": digest,
+            "tokenizer": TOKENIZER,
+            "files": [
+                {"path": str(s.path.resolve()), "bytes": s.size, "sha256": s.sha256, "tokens": n}
+                for s, n in zip(sources, counts, strict=True)
+            ],
+        }
+        (tmp / META).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    return meta
+
+
+def check_options(options: PrepareOptions) -> None:
+    out = Path(options.out)
+    if not can_be_new_directory(out):
+        raise UserError(f"--out {out} already exists and is not empty; choose a new directory")
+    if not 0 < options.val_ratio < 1:
+        raise UserError(f"--val-ratio must be strictly between 0 and 1, got {options.val_ratio}")
+    if options.chunk_mb <= 0 or options.sample_mb <= 0:
+        raise UserError("--chunk-mb and --sample-mb must be positive")
+    if options.tokenizer not in ("char", "bpe", "gpt2"):
+        raise UserError(f"--tokenizer must be char, bpe or gpt2, got {options.tokenizer!r}")
+    if options.tokenizer == "gpt2" and not options.tokenizer_from and not options.gpt2_dir:
+        raise UserError("--tokenizer gpt2 needs --gpt2-dir DIR (GPT-2's vocab.json, merges.txt)")
+    if options.tokenizer == "bpe" and options.vocab_size < 256:
+        raise UserError(f"--vocab-size must be at least 256, got {options.vocab_size}")
+
+
+def choose_tokenizer(
+    options: PrepareOptions, sources: list[Source], reused: Tokenizer | None
+) -> Tokenizer:
+    if reused is not None:
+        if isinstance(reused, CharTokenizer):  # it must know every character of the text
+            for source in sources:
+                unknown = sorted(source.chars - set(reused.chars))
+                if unknown:
+                    raise UserError(
+                        f"data file {source.path} has characters the tokenizer of "
+                        f"{options.tokenizer_from} lacks ({''.join(unknown[:10])!r}); "
+                        "use another tokenizer"
+                    )
+        return reused
+    if options.tokenizer == "gpt2":
+        return vocab.gpt2_tokenizer(options.gpt2_dir)
+    if options.tokenizer == "char":
+        return vocab.char_tokenizer(sources)
+    sample_bytes = int(options.sample_mb * 1e6)
+    return vocab.learned_bpe(sources, options.vocab_size, sample_bytes, 1 - options.val_ratio)
+
+
+def write_stream(
+    path: Path, sources: list[Source], tokenizer: Tokenizer, separator, options: PrepareOptions
+) -> tuple[list[int], str]:
+    """Encode every file into `path`, in order; (tokens of each file, SHA-256 of the ids)."""
+    dtype = np.dtype(dtype_for(tokenizer.vocab_size)).newbyteorder("<")
+    workers = options.workers or len(os.sched_getaffinity(0))
+    counts, digest, current = [0] * len(sources), hashlib.sha256(), 0
+    bar = tqdm(
+        total=sum(s.size for s in sources),
+        unit="B",
+        unit_scale=True,
+        desc="encoding" if FastEncoder(tokenizer).fast else "encoding (learngpt's own BPE: slow)",
+        disable=None if options.progress else True,
+    )
+    with open(path, "wb") as f, bar:
+        pieces = all_pieces(sources, tokenizer, int(options.chunk_mb * 1e6))
+        for piece, ids in encode_pieces(pieces, tokenizer, dtype.str, workers):
+            if piece.index != current and separator is not None:
+                _write(f, digest, np.array([separator], dtype))
+            current = piece.index
+            _write(f, digest, ids)
+            counts[piece.index] += len(ids)
+            bar.update(piece.size)
+    return counts, digest.hexdigest()
+
+
+def all_pieces(sources: list[Source], tokenizer: Tokenizer, piece_bytes: int) -> Iterator[Piece]:
+    cut = cutter_for(tokenizer)
+    for index, source in enumerate(sources):
+        for text in text_pieces(source.path, piece_bytes, cut):
+            yield Piece(index, text, len(text.encode("utf-8")))
+
+
+def _write(f, digest, ids: np.ndarray) -> None:
+    f.write(ids.data)
+    digest.update(ids.data)
+
+
+def move_tail(train: Path, val: Path, dtype: str, total: int, val_ratio: float) -> int:
+    """Move the last val_ratio of the ids from `train` into `val`; how many moved."""
+    n_val = round(total * val_ratio)
+    if total < 4 or not 0 < n_val < total:
+        raise UserError(
+            f"the text makes only {total} tokens: too few to split into train and val with "
+            f"--val-ratio {val_ratio}; pass more text"
+        )
+    itemsize = np.dtype(dtype).itemsize
+    start = (total - n_val) * itemsize
+    with open(train, "rb+") as src, open(val, "wb") as dst:
+        src.seek(start)
+        while block := src.read(1 << 24):
+            dst.write(block)
+        src.truncate(start)
+    return n_val
