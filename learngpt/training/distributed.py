@@ -18,6 +18,7 @@ random, not the same numbers); the equality holds with dropout 0.
 from __future__ import annotations
 
 import contextlib
+import gc
 import inspect
 import os
 import signal
@@ -130,6 +131,9 @@ def process_group(device: torch.device) -> Iterator[World]:
     dist.init_process_group("nccl" if device.type == "cuda" else "gloo", timeout=TIMEOUT)
     try:
         yield World(rank, size, local_rank, device, joined=True)
+        # the run's DDP wrapper sits in reference cycles (the state and its hooks): free it
+        # now, while the group is up, not whenever the collector runs (maybe at exit)
+        gc.collect()
         # leave together: a rank done early would otherwise tear its side of the group down
         # while rank 0 still writes the last checkpoint (gloo then aborts it)
         dist.barrier()

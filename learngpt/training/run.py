@@ -291,6 +291,7 @@ def run_loop(plan: RunPlan, config: TrainConfig, model: GPT, state: TrainState) 
         recorder.bar = bar
         state.hooks = Hooks(recorder.on_step, recorder.on_eval, stop.requested)
         history = loop.run(state)
+    state.hooks = Hooks()  # no cycle back to the recorder: the DDP model goes when the run does
     if state.world.is_main:
         recorder.plot()
     if history.stopped:
