@@ -123,7 +123,7 @@ class TokenSplits:
         for split, data in (("training", self.train), ("validation", self.val)):
             if len(data) < block_size + 1:
                 raise UserError(
-                    f"data file {path} is too short: its {split} split has {len(data)} tokens, "
+                    f"{path} is too short: its {split} split has {len(data)} tokens, "
                     f"and block_size {block_size} needs at least {block_size + 1}; {self.remedy}"
                 )
 

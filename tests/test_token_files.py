@@ -159,3 +159,13 @@ def test_two_processes_on_token_files_take_the_same_steps_as_one(tmp_path):
     assert result.rc == 0, result.err
     assert_same_run(one, two, atol=1e-5)
     assert weights(one).keys() == weights(two).keys()
+
+
+def test_a_token_directory_too_short_for_the_block_names_what_applies_to_it(tmp_path):
+    folder = prepared(tmp_path, chars=3_000)
+    out = tmp_path / "run"
+    result = run_cli("train", "--data", folder, "--out", out, *TOKENS, "--block-size", "400")
+    assert result.rc == 2 and not out.exists()
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "too short" in lines[0]
+    assert "--val-ratio" in lines[0] and "--train-ratio" not in lines[0]
