@@ -312,7 +312,6 @@ class TrainConfig:
     def _validate_machine(self) -> None:
         tokenizers = ("char", "bpe", "gpt2")
         _require("tokenizer", self.tokenizer in tokenizers, "must be 'char', 'bpe' or 'gpt2'")
-        _require("gpt2_dir", self.tokenizer != "gpt2" or self.gpt2_dir, "is needed for gpt2")
         _require(
             "bpe_vocab_size",
             self.bpe_vocab_size >= 256,

@@ -169,3 +169,12 @@ def test_a_token_directory_too_short_for_the_block_names_what_applies_to_it(tmp_
     lines = result.err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and "too short" in lines[0]
     assert "--val-ratio" in lines[0] and "--train-ratio" not in lines[0]
+
+
+def test_gpt2s_tokenizer_for_a_new_run_needs_its_folder(tmp_path):
+    text = write_text(tmp_path / "text.txt", 3_000)
+    out = tmp_path / "run"
+    result = run_cli("train", "--data", text, "--out", out, *TOKENS, "--tokenizer", "gpt2")
+    assert result.rc == 2 and not out.exists()
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "--gpt2-dir" in lines[0]

@@ -131,6 +131,9 @@ def check_run(
     init = load_run(init_from, which="best", device="cpu") if init_from else None
     config = resolve_config(config, config_file, overrides or {}, saved, init)
     data_path = resolve_data_path(data, run_dir, resume)
+    if config.tokenizer == "gpt2" and not config.gpt2_dir and not (resume or init):
+        # a new run builds GPT-2's tokenizer (a resumed or fine-tuned one keeps its own)
+        raise UserError("--tokenizer gpt2 needs --gpt2-dir DIR (GPT-2's vocab.json, merges.txt)")
     if resume and is_token_dir(data_path):  # refused here, before --nproc starts any process
         check_same_tokens(data_path, run_dir.info(), run_dir.path)
     return RunPlan(run_dir, config, data_path, manifest, init)
