@@ -7,13 +7,14 @@ from pathlib import Path
 import torch
 
 from learngpt.errors import UserError
+from learngpt.fileio import TEXT_FILE, read_bytes
 
 
 def load_text(path: str | Path) -> str:
     """Read a UTF-8 text file for training; a missing, empty or binary file is a UserError."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        raw = read_bytes(path, "data file", TEXT_FILE)
     except FileNotFoundError:
         raise UserError(f"data file {path} does not exist; pass a text file with --data") from None
     except IsADirectoryError:

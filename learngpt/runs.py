@@ -25,7 +25,7 @@ from learngpt import checkpoint
 from learngpt.config import ConfigError, TrainConfig, config_from_dict
 from learngpt.device import resolve_device
 from learngpt.errors import UserError
-from learngpt.fileio import atomic_write_text
+from learngpt.fileio import TEXT_FILE, atomic_write_text, read_bytes, read_text
 from learngpt.model import GPT, GPTConfig
 from learngpt.tokenizers import Tokenizer
 
@@ -95,7 +95,7 @@ def save_config(run_dir: Path, config: TrainConfig) -> None:
 
 
 def file_digest(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return hashlib.sha256(read_bytes(Path(path), "data file", TEXT_FILE)).hexdigest()
 
 
 def save_run_info(run_dir: Path, data_path: Path, text: str, **details: Any) -> None:
@@ -111,8 +111,8 @@ def save_run_info(run_dir: Path, data_path: Path, text: str, **details: Any) -> 
 
 def read_run_info(run_dir: Path) -> dict[str, Any]:
     try:
-        return json.loads((run_dir / RUN_INFO).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return json.loads(read_text(run_dir / RUN_INFO, "run file"))
+    except (OSError, ValueError, UserError):
         return {}
 
 

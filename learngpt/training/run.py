@@ -32,13 +32,15 @@ from tqdm import tqdm
 
 from learngpt import checkpoint
 from learngpt.config import TrainConfig, load_config
+from learngpt.config_edits import warn_config_edits
 from learngpt.data import encode, get_batch, load_text, split_text
 from learngpt.device import cpu_has_fast_bf16, resolve_device, reuse_freed_cpu_memory
 from learngpt.errors import UserError
-from learngpt.fileio import atomic_write_text
+from learngpt.fileio import atomic_write_text, read_text
 from learngpt.model import GPT
 from learngpt.plots import pyplot, save_png
 from learngpt.resources import shakespeare_path
+from learngpt.runlock import ANY, RunLock, check_free
 from learngpt.runs import (
     LOG,
     PLOT,
@@ -100,8 +102,10 @@ def train(
     distributed.check_batch_split(
         config.batch_size, max(distributed.launched_world_size(), 1), config.grad_accum
     )
-    with distributed.process_group(resolve_device(config.device)) as world:
-        return _train(out, config, data_path, manifest, world, init)
+    # the run directory's lock (rank 0 takes it in _train, once everything is checked)
+    lock = RunLock(out, expect_latest=ANY if overwrite else manifest and manifest["dir"])
+    with distributed.process_group(resolve_device(config.device)) as world, lock:
+        return _train(out, config, data_path, manifest, world, init, lock)
 
 
 def check_run(
@@ -119,6 +123,7 @@ def check_run(
     from (--init-from)."""
     if resume and overwrite:
         raise UserError("--resume and --overwrite contradict each other; pass one of them")
+    check_free(out)  # another trainer in `out`: say so before reading it
     if resume and init_from:
         raise UserError("--resume continues a run, --init-from starts a new one; pass one of them")
     out = Path(out)
@@ -146,6 +151,8 @@ def check_run(
     saved_state = checkpoint.read_state(out, manifest) if manifest else None
     init = load_run(init_from, which="best", device="cpu") if init_from else None
     config = resolve_config(config, config_file, overrides or {}, out, saved_state, init)
+    if saved_state:
+        warn_config_edits(out, saved_state)  # --resume rewrites config.yaml: say so
     data_path = resolve_data_path(data, out, resume)
     return out, config, data_path, manifest, init
 
@@ -157,6 +164,7 @@ def _train(
     resume: dict | None,
     world: World,
     init: LoadedRun | None = None,
+    lock: RunLock | None = None,
 ) -> RunResult:
     # the text, split by characters, and the tokenizer
     text = load_text(data_path)
@@ -206,9 +214,12 @@ def _train(
             return RunResult(out, history, False, best, True, is_main=world.is_main)
 
     # everything checked (on every rank: none reads while rank 0 writes): only now write
-    world.barrier()
     if world.is_main:
         prepare_out_dir(out)
+        if lock:
+            lock.acquire()  # one trainer per run directory, until this one ends
+    world.barrier()
+    if world.is_main:
         if not resume:
             clear_run(out)
             tokenizer.save(out / TOKENIZER)
@@ -443,9 +454,9 @@ def restore_rng_states(rngs: dict[str, torch.Generator], states: dict[str, torch
 
 def read_log(out: Path) -> list[dict[str, Any]]:
     try:
-        lines = (out / LOG).read_text(encoding="utf-8").splitlines()
+        lines = read_text(out / LOG, "log file").splitlines()
         return [json.loads(line) for line in lines if line.strip()]
-    except (OSError, ValueError):
+    except (OSError, ValueError, UserError):
         return []
 
 

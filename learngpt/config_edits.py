@@ -1,0 +1,53 @@
+"""--resume and a run's config.yaml: the run continues with the config its checkpoint holds, and
+config.yaml is rewritten from it; an edit there would be lost without a word, so say so."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from learngpt.config import TrainConfig, config_from_dict
+from learngpt.errors import UserError
+from learngpt.fileio import read_text
+from learngpt.runs import CONFIG, config_from_checkpoint
+
+
+def config_edit_warning(config_path: Path, saved: TrainConfig) -> str | None:
+    """A one-line warning if `config_path` differs from the run's `saved` config (None if not)."""
+    if not config_path.exists():
+        return None
+    ignored = "--resume continues with the config in the run's checkpoint and rewrites it"
+    try:
+        values = yaml.safe_load(read_text(config_path, "config file")) or {}
+        if not isinstance(values, dict):
+            raise UserError("not a mapping")
+        edited = config_from_dict({**saved.to_dict(), **values}, TrainConfig)
+    except (OSError, ValueError, UserError, yaml.YAMLError):
+        return f"warning: {config_path} cannot be read as a config; {ignored}"
+    changes = [
+        (key, old, edited.to_dict()[key])
+        for key, old in saved.to_dict().items()
+        if edited.to_dict()[key] != old
+    ]
+    if not changes:
+        return None
+    shown = ", ".join(f"{key} {old!r} -> {new!r}" for key, old, new in changes[:3])
+    more = f" and {len(changes) - 3} more" if len(changes) > 3 else ""
+    return (
+        f"warning: {config_path} differs from the checkpoint's config ({shown}{more}); "
+        f"{ignored}: pass changes as flags (--KEY VALUE) or with --config FILE"
+    )
+
+
+def warn_config_edits(run_dir: Path, saved_state: dict[str, Any]) -> None:
+    """Print config_edit_warning on stderr (once: in the first training process only)."""
+    if int(os.environ.get("RANK", 0)) != 0:
+        return
+    saved = config_from_checkpoint(saved_state, run_dir)
+    warning = config_edit_warning(Path(run_dir) / CONFIG, saved)
+    if warning:
+        print(warning, file=sys.stderr)
