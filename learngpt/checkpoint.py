@@ -110,17 +110,17 @@ def save_checkpoint(
     removed and the manifests still name the previous, intact checkpoint.
     """
     run_dir = Path(run_dir)
-    weights, aliases = model_tensors(model)
-    opt_tensors, opt_json = _flatten_optimizer(optimizer.state_dict())
-    state_tensors = {**opt_tensors, **{f"rng.{k}": v.cpu() for k, v in rng_states.items()}}
-    state = {"format": FORMAT, **info, "aliases": aliases, "optimizer": opt_json}
-    files = {
-        "model.safetensors": save_tensors(weights),
-        "state.safetensors": save_tensors(state_tensors),
-        "state.json": json.dumps(state, indent=1).encode("utf-8"),
-    }
-    step = int(info.get("step", 0))
     with interrupts_deferred():  # a Ctrl-C now waits for the save to end
+        weights, aliases = model_tensors(model)
+        opt_tensors, opt_json = _flatten_optimizer(optimizer.state_dict())
+        state_tensors = {**opt_tensors, **{f"rng.{k}": v.cpu() for k, v in rng_states.items()}}
+        state = {"format": FORMAT, **info, "aliases": aliases, "optimizer": opt_json}
+        files = {
+            "model.safetensors": save_tensors(weights),
+            "state.safetensors": save_tensors(state_tensors),
+            "state.json": json.dumps(state, indent=1).encode("utf-8"),
+        }
+        step = int(info.get("step", 0))
         ckpt_dir = Path(tempfile.mkdtemp(prefix=f"ckpt-{step:07d}-", dir=run_dir))
         _write_and_commit(run_dir, ckpt_dir, files, info, manifests)
     remove_unused(run_dir)

@@ -37,6 +37,7 @@ from learngpt.data import encode, get_batch, load_text, split_text
 from learngpt.device import cpu_has_fast_bf16, resolve_device, reuse_freed_cpu_memory
 from learngpt.errors import UserError
 from learngpt.fileio import atomic_write_text, read_text
+from learngpt.interrupts import exit_at_once
 from learngpt.model import GPT
 from learngpt.plots import pyplot, save_png
 from learngpt.resources import shakespeare_path
@@ -478,7 +479,7 @@ class StopSignals:
     def _handle(self, signum, frame) -> None:
         if self.signal is not None:
             if signum == signal.SIGINT and not self.world.joined:
-                raise KeyboardInterrupt
+                exit_at_once()  # (a save in progress finishes first: learngpt/interrupts.py)
             return
         self.signal = signum
         if self.world.is_main:
