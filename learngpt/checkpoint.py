@@ -190,7 +190,7 @@ def has_checkpoint(run_dir: Path, which: str = "latest") -> bool:
 def read_manifest(run_dir: Path, which: str = "latest") -> dict[str, Any]:
     """The manifest of the `which` checkpoint; UserError if there is none or it is damaged."""
     path = Path(run_dir) / f"{which}.json"
-    if not path.is_file():
+    if not path.exists():  # (a device or a FIFO there is named as such below)
         raise UserError(
             f"no checkpoint in {run_dir} ({path.name} is missing); "
             "train first with: learngpt train --out " + str(run_dir)

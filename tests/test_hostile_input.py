@@ -64,7 +64,7 @@ def test_a_device_as_a_run_file_is_refused(trained_run):
     (trained_run.out / "latest.json").unlink()
     os.symlink("/dev/zero", trained_run.out / "latest.json")
     result = run_cli("sample", "--out", trained_run.out, "--checkpoint", "latest")
-    assert_user_error(result, "latest.json", "device")
+    assert_user_error(result, "latest.json is a device, not a regular file")
 
 
 # ---- case 6: a manifest must agree with the checksummed state it names
