@@ -279,10 +279,11 @@ def _train(
             world=world,
             spread_eval=True,  # they choose the best checkpoint: not by the luck of the draw
         )
-    if world.is_main:
-        runner.plot()
-    if history.stopped:
-        runner.save(history.step)
+        # still under StopSignals: a second Ctrl-C here ends the process cleanly, at once
+        if world.is_main:
+            runner.plot()
+        if history.stopped:
+            runner.save(history.step)
     best = best_manifest(out) if world.is_main else {}
     return RunResult(out, history, history.stopped, best, is_main=world.is_main)
 
