@@ -72,7 +72,7 @@ def read_bytes(path: Path, what: str, limit: int = SMALL_FILE) -> bytes:
             total += len(chunk)
             if total > limit:  # it grew since fstat
                 raise UserError(f"{what} {path} is over the limit of {limit:,} bytes")
-        return b"".join(chunks)
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)  # no copy of a text
     finally:
         os.close(fd)
 
