@@ -183,16 +183,17 @@ def check_shapes(
 ) -> None:
     """UserError if config.json's sizes differ from the weights' shapes; allocates nothing (the
     model is built on the meta device, after its layer count is checked against the file's)."""
+    model_config = config.model
     layers = sum(1 for name in shapes if LAYER_QKV.fullmatch(name))
-    if config.n_layers != layers:
+    if model_config.n_layers != layers:
         raise UserError(
-            f"{src}: config.json says n_layer {config.n_layers}, but the weights hold {layers} "
+            f"{src}: config.json says n_layer {model_config.n_layers}, but the weights hold {layers} "
             "layers"
         )
     sizes = {  # config.json's sizes against the dimension that holds each, before the model
-        "n_embd": (config.embed_size, "wte.weight", 1),
+        "n_embd": (model_config.embed_size, "wte.weight", 1),
         "n_positions": (config.block_size, "wpe.weight", 0),
-        "n_inner": (config.ffwd_size, "h.0.mlp.c_fc.weight", 1),
+        "n_inner": (model_config.ffwd_size, "h.0.mlp.c_fc.weight", 1),
     }
     for key, (value, tensor, dim) in sizes.items():
         shape = shapes.get(tensor, ())
@@ -205,9 +206,9 @@ def check_shapes(
             model = build_model(config, vocab_size)
     except RuntimeError as exc:  # e.g. a size whose byte count overflows
         raise UserError(f"{src}: config.json's sizes cannot be built ({exc})") from None
-    names = weight_names(config.n_layers)
+    names = weight_names(model_config.n_layers)
     for name, target in model.state_dict().items():
-        if name == "lm_head.weight" and config.tie_weights:
+        if name == "lm_head.weight" and model_config.tie_weights:
             continue
         theirs, transposed = names[name]
         shape = shapes.get(theirs)
