@@ -4,6 +4,8 @@ sampling values that underflow, and messages that fit the command. Each refusal 
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import threading
@@ -16,6 +18,7 @@ from trainer_helpers import TINY, assert_user_error, run_cli, snapshot
 from learngpt import checkpoint
 from learngpt.errors import UserError
 from learngpt.fileio import read_bytes
+from learngpt.training.run import check_run
 
 trained_template = trainer_helpers.trained_template
 trained_run = trainer_helpers.trained_run
@@ -134,6 +137,11 @@ def test_a_corrupted_checkpoint_gets_advice_that_fits_the_command(trained_run):
 def test_an_edited_config_yaml_is_named_on_resume(trained_run):
     path = trained_run.out / "config.yaml"
     path.write_text(path.read_text().replace("learning_rate: ", "learning_rate: 0.5 #"))
+    # the checks say nothing: `train --nproc N` runs them in the launcher too, rank 0 alone warns
+    checks = io.StringIO()
+    with contextlib.redirect_stderr(checks):
+        check_run(None, trained_run.out, None, True, False, None, {"max_iters": 7})
+    assert checks.getvalue() == ""
     result = run_cli("train", "--out", trained_run.out, "--resume", *TINY, "--max-iters", "7")
     assert result.rc == 0, result.err
     warnings = [line for line in result.err.splitlines() if line.startswith("warning: ")]
