@@ -187,8 +187,8 @@ def check_shapes(
     layers = sum(1 for name in shapes if LAYER_QKV.fullmatch(name))
     if model_config.n_layers != layers:
         raise UserError(
-            f"{src}: config.json says n_layer {model_config.n_layers}, but the weights hold {layers} "
-            "layers"
+            f"{src}: config.json says n_layer {model_config.n_layers}, but the weights hold "
+            f"{layers} layers"
         )
     sizes = {  # config.json's sizes against the dimension that holds each, before the model
         "n_embd": (model_config.embed_size, "wte.weight", 1),
