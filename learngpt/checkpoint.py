@@ -11,18 +11,21 @@ It becomes *the* checkpoint only when a small manifest, `latest.json` (or `best.
 rewritten to name it: the files are written and flushed to disk first, the manifest last, and
 the manifest is replaced atomically (learngpt/fileio.py). A kill in the middle of a save leaves
 the old manifest naming the old, complete directory; the half-written one is swept away by the
-next save. The manifest also records each file's SHA-256, so a truncated or corrupted file is
-refused with a clear error instead of being half-loaded.
+next save. Once a manifest names a directory, nothing deletes it until no manifest names it; a
+Ctrl-C during a save waits for the save to end (learngpt/interrupts.py). The manifest also
+records each file's SHA-256 (and its step, which must be state.json's), so a truncated or
+corrupted file is refused with a clear error instead of being half-loaded.
 
 Nothing here unpickles: tensors go through safetensors, everything else through JSON.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
+import math
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -34,10 +37,23 @@ from safetensors.torch import save as save_tensors
 from torch import nn
 
 from learngpt.errors import UserError
-from learngpt.fileio import atomic_write_text
+from learngpt.fileio import atomic_write_text, read_bytes, read_text, sweep_temporary_files
+from learngpt.interrupts import interrupts_deferred
 
 FORMAT = 1
 MANIFESTS = ("latest", "best")
+CHECKPOINT_FILE = 1 << 40  # a checkpoint file may be large; the limit only refuses the absurd
+CKPT_DIR = re.compile(r"ckpt-(\d+)-\w+")  # ckpt-<step>-<random>, as save_checkpoint names them
+
+
+class CorruptCheckpoint(UserError):
+    """A checkpoint file that is missing or does not match its manifest's checksum. `problem`
+    says what; the command that meets it may give the advice that fits it (another
+    --checkpoint for sample and eval, a new run for train --resume)."""
+
+    def __init__(self, problem: str):
+        super().__init__(f"{problem}; retrain")
+        self.problem = problem
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -94,18 +110,32 @@ def save_checkpoint(
     removed and the manifests still name the previous, intact checkpoint.
     """
     run_dir = Path(run_dir)
-    weights, aliases = model_tensors(model)
-    opt_tensors, opt_json = _flatten_optimizer(optimizer.state_dict())
-    state_tensors = {**opt_tensors, **{f"rng.{k}": v.cpu() for k, v in rng_states.items()}}
-    state = {"format": FORMAT, **info, "aliases": aliases, "optimizer": opt_json}
-    step = int(info.get("step", 0))
-    ckpt_dir = Path(tempfile.mkdtemp(prefix=f"ckpt-{step:07d}-", dir=run_dir))
-    try:
+    with interrupts_deferred():  # a Ctrl-C now waits for the save to end
+        weights, aliases = model_tensors(model)
+        opt_tensors, opt_json = _flatten_optimizer(optimizer.state_dict())
+        state_tensors = {**opt_tensors, **{f"rng.{k}": v.cpu() for k, v in rng_states.items()}}
+        state = {"format": FORMAT, **info, "aliases": aliases, "optimizer": opt_json}
         files = {
             "model.safetensors": save_tensors(weights),
             "state.safetensors": save_tensors(state_tensors),
             "state.json": json.dumps(state, indent=1).encode("utf-8"),
         }
+        step = int(info.get("step", 0))
+        ckpt_dir = Path(tempfile.mkdtemp(prefix=f"ckpt-{step:07d}-", dir=run_dir))
+        _write_and_commit(run_dir, ckpt_dir, files, info, manifests)
+    remove_unused(run_dir)
+    return ckpt_dir
+
+
+def _write_and_commit(
+    run_dir: Path,
+    ckpt_dir: Path,
+    files: dict[str, bytes],
+    info: dict[str, Any],
+    manifests: tuple[str, ...],
+) -> None:
+    """Write `files` into `ckpt_dir`, then the manifests that name it (the commit point)."""
+    try:
         for name, data in files.items():
             _write(ckpt_dir / name, data)
         _fsync_dir(ckpt_dir)
@@ -119,21 +149,38 @@ def save_checkpoint(
             atomic_write_text(run_dir / f"{which}.json", json.dumps(manifest, indent=1))
         _fsync_dir(run_dir)
     except BaseException:
-        shutil.rmtree(ckpt_dir, ignore_errors=True)
+        # before the commit point the new directory is garbage; after it, it is a checkpoint
+        live = named_directories(run_dir)
+        if live is not None and ckpt_dir.name not in live:
+            shutil.rmtree(ckpt_dir, ignore_errors=True)
         raise
-    remove_unused(run_dir)
-    return ckpt_dir
+
+
+def named_directories(run_dir: Path) -> set[str] | None:
+    """The checkpoint directories the manifests name; None if a manifest exists but cannot be
+    read (then nothing may be deleted: it might name any of them)."""
+    live = set()
+    for which in MANIFESTS:
+        path = Path(run_dir) / f"{which}.json"
+        if not path.exists():
+            continue
+        try:
+            live.add(json.loads(read_text(path, "checkpoint manifest"))["dir"])
+        except (OSError, ValueError, KeyError, TypeError, UserError):
+            return None
+    return live
 
 
 def remove_unused(run_dir: Path) -> None:
-    """Delete checkpoint directories that no manifest names (old ones, half-written ones)."""
-    live = set()
-    for which in MANIFESTS:
-        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-            live.add(json.loads((run_dir / f"{which}.json").read_text())["dir"])
+    """Delete checkpoint directories that no manifest names (old ones, half-written ones), and
+    the temporary files of writes that a kill cut short."""
+    live = named_directories(run_dir)
+    if live is None:
+        return
     for path in run_dir.glob("ckpt-*"):
         if path.is_dir() and path.name not in live:
             shutil.rmtree(path, ignore_errors=True)
+    sweep_temporary_files(run_dir)
 
 
 def has_checkpoint(run_dir: Path, which: str = "latest") -> bool:
@@ -143,13 +190,13 @@ def has_checkpoint(run_dir: Path, which: str = "latest") -> bool:
 def read_manifest(run_dir: Path, which: str = "latest") -> dict[str, Any]:
     """The manifest of the `which` checkpoint; UserError if there is none or it is damaged."""
     path = Path(run_dir) / f"{which}.json"
-    if not path.is_file():
+    if not path.exists():  # (a device or a FIFO there is named as such below)
         raise UserError(
             f"no checkpoint in {run_dir} ({path.name} is missing); "
             "train first with: learngpt train --out " + str(run_dir)
         )
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest = json.loads(read_text(path, "checkpoint manifest"))
         if not (isinstance(manifest["dir"], str) and isinstance(manifest["files"], dict)):
             raise TypeError("bad field types")
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -158,31 +205,64 @@ def read_manifest(run_dir: Path, which: str = "latest") -> dict[str, Any]:
         raise UserError(f"checkpoint {path} has an unknown format; it was not written by learngpt")
     if "/" in manifest["dir"] or manifest["dir"].startswith("."):
         raise UserError(f"checkpoint manifest {path} names a directory outside {run_dir}")
+    problem = manifest_problem(manifest)
+    if problem:
+        raise UserError(f"checkpoint manifest {path} is damaged ({problem}); retrain")
     return manifest
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def manifest_problem(manifest: dict[str, Any]) -> str | None:
+    """What is wrong with a manifest's own fields (None: nothing): step, dir, times, loss."""
+    step = manifest.get("step")
+    if not (isinstance(step, int) and not isinstance(step, bool) and step >= 0):
+        return f"its step {step!r} is not a count of steps"
+    match = CKPT_DIR.fullmatch(manifest["dir"])
+    if not match or int(match.group(1)) != step:
+        return f"its dir {manifest['dir']!r} is not the checkpoint of step {step}"
+    elapsed = manifest.get("elapsed_s", 0.0)
+    if not (_is_number(elapsed) and elapsed >= 0):
+        return f"its elapsed_s {elapsed!r} is not a time"
+    if manifest.get("val_loss") is not None and not _is_number(manifest["val_loss"]):
+        return f"its val_loss {manifest['val_loss']!r} is not a loss"
+    return None
 
 
 def _read_verified(run_dir: Path, manifest: dict[str, Any], name: str) -> bytes:
     """A checkpoint file's bytes, checked against the SHA-256 the manifest recorded."""
     path = Path(run_dir) / manifest["dir"] / name
     try:
-        data = path.read_bytes()
+        data = read_bytes(path, "checkpoint file", CHECKPOINT_FILE)
     except OSError as exc:
-        raise UserError(f"cannot read checkpoint file {path} ({exc.strerror}); retrain") from None
+        raise CorruptCheckpoint(f"cannot read checkpoint file {path} ({exc.strerror})") from None
     if hashlib.sha256(data).hexdigest() != manifest["files"].get(name):
-        raise UserError(
-            f"checkpoint file {path} is corrupted or was replaced (its checksum does not match); "
-            "use the other checkpoint (--checkpoint latest|best) or retrain"
+        raise CorruptCheckpoint(
+            f"checkpoint file {path} is corrupted or was replaced (its checksum does not match)"
         )
     return data
 
 
 def read_state(run_dir: Path, manifest: dict[str, Any]) -> dict[str, Any]:
-    """state.json of a checkpoint: step, config, ... (checked, parsed as JSON only)."""
+    """state.json of a checkpoint: step, config, ... (checked, parsed as JSON only), which must
+    agree with the manifest that names it."""
     data = _read_verified(run_dir, manifest, "state.json")
     try:
-        return json.loads(data)
+        state = json.loads(data)
+        if not isinstance(state, dict):
+            raise ValueError("not a JSON object")
     except ValueError as exc:
         raise UserError(f"checkpoint state.json in {manifest['dir']} is damaged ({exc})") from None
+    for key in ("format", "step"):
+        if state.get(key) != manifest.get(key):
+            raise UserError(
+                f"checkpoint manifest in {run_dir} says {key} {manifest.get(key)!r}, but the "
+                f"checkpoint it names ({manifest['dir']}) holds {key} {state.get(key)!r}; the "
+                "manifest was edited or damaged: retrain"
+            )
+    return state
 
 
 def _load(run_dir: Path, manifest: dict[str, Any], name: str) -> dict[str, torch.Tensor]:

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import yaml
 
 from learngpt.errors import UserError
+from learngpt.fileio import read_text
 from learngpt.model import GPTConfig
 from learngpt.training.schedule import SHAPES
 
@@ -144,7 +145,7 @@ def load_config(path: str | Path, cls: type[C] = CourseConfig) -> C:  # type: ig
     """Read a YAML config file into `cls`; every problem is a ConfigError naming file or key."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, "config file")
     except FileNotFoundError:
         raise ConfigError(f"config file {path} does not exist; pass an existing --config") from None
     except (OSError, UnicodeDecodeError) as exc:

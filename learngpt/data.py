@@ -18,6 +18,7 @@ from typing import Any
 import torch
 
 from learngpt.errors import UserError
+from learngpt.fileio import TEXT_FILE, read_bytes
 from learngpt.tokenizers import Tokenizer, UnknownCharactersError
 
 
@@ -25,7 +26,7 @@ def load_text(path: str | Path) -> str:
     """Read a UTF-8 text file for training; a missing, empty or binary file is a UserError."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        raw = read_bytes(path, "data file", TEXT_FILE)
     except FileNotFoundError:
         raise UserError(f"data file {path} does not exist; pass a text file with --data") from None
     except IsADirectoryError:
@@ -140,7 +141,7 @@ def text_splits(
     tokenizer = tokenizer_for(text, train_text)
     source = {
         "data": str(Path(path).resolve()),
-        "data_sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest(),
+        "data_sha256": hashlib.sha256(read_bytes(Path(path), "data file", TEXT_FILE)).hexdigest(),
         "chars": len(text),
     }
     train, val = (encode_checked(tokenizer, t, path) for t in (train_text, val_text))

@@ -7,3 +7,8 @@ class UserError(Exception):
     The message says what is wrong and what to do about it. The command line prints it as one
     line, `error: <message>`, and exits non-zero without a traceback.
     """
+
+
+class ReportedElsewhere(UserError):
+    """A UserError that another training process reports (rank 0): this one ends with the same
+    exit status, without a second `error:` line."""

@@ -8,6 +8,7 @@ they come (a byte-level BPE may need two tokens for one character).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
 import torch
@@ -130,10 +131,17 @@ def token_chunks(steps: Iterator[torch.Tensor], chunk: int = 16) -> Iterator[int
         yield from torch.stack(pending).tolist()
 
 
+# Below this temperature, sampling is greedy: the limit as the temperature goes to 0 (dividing
+# the logits by a smaller one would overflow float32 and make the probabilities NaN).
+MIN_TEMPERATURE = 1e-6
+
+
 def check_sampling(temperature: float, top_k: int | None, top_p: float | None) -> None:
     """Raise UserError for a sampling setting that means nothing."""
-    if not temperature >= 0:
-        raise UserError(f"temperature must be >= 0 (0 is greedy), got {temperature}")
+    if not (temperature >= 0 and math.isfinite(temperature)):
+        raise UserError(
+            f"temperature must be a finite number >= 0 (0 is greedy), got {temperature}"
+        )
     if top_k is not None and top_k < 1:
         raise UserError(f"top_k must be a positive integer, got {top_k}")
     if top_p is not None and not 0 < top_p <= 1:
@@ -150,9 +158,10 @@ def filter_logits(
 
     top_k keeps the k most likely tokens; top_p keeps the most likely tokens until their
     probabilities add up to at least top_p (nucleus sampling; the most likely token always
-    stays). temperature must be > 0 here (0, greedy, needs no filter).
+    stays, however small top_p). temperature must be > 0 here (0, greedy, needs no filter); one
+    below MIN_TEMPERATURE is taken as MIN_TEMPERATURE.
     """
-    logits = logits / temperature
+    logits = logits / max(temperature, MIN_TEMPERATURE)
     if top_k is not None and top_k < logits.shape[-1]:
         kth_largest = torch.topk(logits, top_k, dim=-1).values[:, -1:]  # (B, 1)
         logits = logits.masked_fill(logits < kth_largest, float("-inf"))
@@ -161,6 +170,7 @@ def filter_logits(
         probs = F.softmax(sorted_logits, dim=-1)
         mass_before = probs.cumsum(dim=-1) - probs  # probability of the more likely tokens
         drop_sorted = mass_before >= top_p  # already enough mass before this token
+        drop_sorted[:, 0] = False  # the likeliest stays (a top_p below float32's range is 0)
         drop = drop_sorted.scatter(-1, order, drop_sorted)  # back to vocabulary order
         logits = logits.masked_fill(drop, float("-inf"))
     return logits
@@ -173,8 +183,9 @@ def sample_next(
     top_p: float | None = None,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """The next token id (B,) for each row of logits (B, V): argmax if temperature is 0."""
-    if temperature == 0:
+    """The next token id (B,) for each row of logits (B, V): argmax if temperature is 0 (or below
+    MIN_TEMPERATURE, where sampling is greedy in all but float rounding)."""
+    if temperature < MIN_TEMPERATURE:
         return logits.argmax(dim=-1)
     probs = F.softmax(filter_logits(logits, temperature, top_k, top_p), dim=-1)
     return torch.multinomial(probs, num_samples=1, generator=generator)[:, 0]

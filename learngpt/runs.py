@@ -27,8 +27,9 @@ from learngpt import checkpoint
 from learngpt.config import ConfigError, TrainConfig, config_from_dict
 from learngpt.device import resolve_device
 from learngpt.errors import UserError
-from learngpt.fileio import atomic_write_text
+from learngpt.fileio import TEXT_FILE, atomic_write_text, read_bytes, read_text
 from learngpt.model import GPT, GPTConfig
+from learngpt.runlock import ANY, RunLock, check_free
 from learngpt.tokenizers import Tokenizer
 
 CONFIG = "config.yaml"
@@ -84,7 +85,7 @@ def shape_keys(config: TrainConfig) -> list[str]:
 
 
 def file_digest(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return hashlib.sha256(read_bytes(Path(path), "data file", TEXT_FILE)).hexdigest()
 
 
 # Model keys added after checkpoints were first written, with the value that builds the model
@@ -118,6 +119,10 @@ class RunDir:
         return str(self.path)
 
     # -- reading
+    def check_free(self) -> None:
+        """UserError if another trainer holds the directory now (learngpt/runlock.py)."""
+        check_free(self.path)
+
     def has_checkpoint(self, which: str = "latest") -> bool:
         return checkpoint.has_checkpoint(self.path, which)
 
@@ -142,9 +147,9 @@ class RunDir:
     def log(self) -> list[dict[str, Any]]:
         """log.jsonl's records ([] if absent or unreadable)."""
         try:
-            lines = (self.path / LOG).read_text(encoding="utf-8").splitlines()
+            lines = read_text(self.path / LOG, "log file").splitlines()
             return [json.loads(line) for line in lines if line.strip()]
-        except (OSError, ValueError):
+        except (OSError, ValueError, UserError):
             return []
 
     def load_checkpoint(self, manifest: dict, model, optimizer) -> dict[str, torch.Tensor]:
@@ -154,13 +159,17 @@ class RunDir:
 
     # -- writing (the trainer's main process only)
     @contextlib.contextmanager
-    def claim(self) -> Iterator[RunDir]:
-        """Create the directory (checked writable) for a run that writes into it until the end.
+    def claim(self, expect_latest: str | None | object = ANY) -> Iterator[RunDir]:
+        """Create the directory (checked writable) and lock it for a run that writes into it
+        until the block ends: the one place a run starts writing.
 
-        The one place a run starts writing: a lock on the directory belongs here.
+        The lock (learngpt/runlock.py) is one trainer's per directory; `expect_latest`: the
+        checkpoint latest.json named when the run was checked (None: none; ANY: --overwrite),
+        refused if another trainer changed it since. UserError naming the holder's pid.
         """
         prepare_out_dir(self.path)
-        yield self
+        with RunLock(self.path, expect_latest).acquire():
+            yield self
 
     def clear(self) -> None:
         """Forget an earlier run (only for a new run or with --overwrite)."""
@@ -194,8 +203,8 @@ def save_config(run_dir: Path, config: TrainConfig) -> None:
 
 def read_run_info(run_dir: Path) -> dict[str, Any]:
     try:
-        return json.loads((run_dir / RUN_INFO).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return json.loads(read_text(run_dir / RUN_INFO, "run file"))
+    except (OSError, ValueError, UserError):
         return {}
 
 

@@ -180,3 +180,46 @@ def test_a_process_that_dies_ends_the_others_at_once_and_the_checkpoint_stays(tm
     assert "error: rank 0 lost the other training processes" in err
     step = checkpoint.read_manifest(out)["step"]
     assert load_run(out, "latest", device="cpu").manifest["step"] == step >= 2
+
+
+# In every python process (the launcher and both ranks): no early check of the lock, as if a
+# trainer took the directory between the checks and rank 0's claim.
+SKIP_EARLY_CHECK = "import learngpt.runs\nlearngpt.runs.check_free = lambda path: None\n"
+
+
+def test_a_directory_in_use_by_a_ddp_run_refuses_a_second_trainer_and_no_rank_waits(tmp_path):
+    """Rank 0 holds the lock; a second --nproc 2 trainer is one error line naming it. When only
+    rank 0's claim finds it taken (the early check skipped), the other rank ends too, at once."""
+    data = write_text(tmp_path / "text.txt")
+    out = tmp_path / "run"
+    argv = [sys.executable, "-m", "learngpt", "train", "--data", data, "--out", out, *TINY]
+    argv = [str(a) for a in [*argv, "--eval-interval", "50", "--nproc", "2", "--threads", "1"]]
+    # a session of its own: the launcher and both ranks are killed together at the end
+    first = subprocess.Popen(
+        [*argv, "--max-iters", "100000"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=ENV,
+        start_new_session=True,
+    )
+    try:
+        assert first.stdout.readline().startswith("step 0:")  # locked, training
+        holder = int((out / ".lock").read_text())
+        assert b"\0RANK=0\0" in Path(f"/proc/{holder}/environ").read_bytes()
+        refused = train_tiny(out, data, "--nproc", "2")  # the launcher's checks refuse it
+        assert_user_error(refused, "in use", f"process {holder}")
+        (tmp_path / "sitecustomize.py").write_text(SKIP_EARLY_CHECK)
+        env = {**ENV, "PYTHONPATH": os.pathsep.join([str(tmp_path), ENV.get("PYTHONPATH", "")])}
+        started = time.monotonic()
+        overwrite = [*argv, "--overwrite"]  # (past the checks: the first may have saved by now)
+        second = subprocess.run(overwrite, capture_output=True, text=True, env=env, timeout=120)
+        assert time.monotonic() - started < 60  # not the collectives' 5-minute timeout
+        assert second.returncode == 2, second.stderr
+        errors = [line for line in second.stderr.splitlines() if line.startswith("error: ")]
+        assert len(errors) == 1 and f"process {holder}" in errors[0], second.stderr
+        assert "Traceback" not in second.stderr
+        assert first.poll() is None  # the first run trains on
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait()

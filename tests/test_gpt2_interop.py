@@ -9,8 +9,10 @@ exports a run it trained itself.
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -241,3 +243,51 @@ def test_malformed_directory_is_one_error_line_and_writes_nothing(hf_dir, tmp_pa
     assert result.rc == 2 and result.err.startswith("error: ") and result.err.count("\n") == 1
     assert not (tmp_path / "run").exists() and not (tmp_path / "pwned").exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+# ---- hostile input (issue 29, cases 3, 5 and 8)
+
+
+@pytest.mark.parametrize(
+    "key, value, named",
+    [("n_layer", 10**6, "n_layer"), ("n_embd", 10**9, "n_embd"), ("n_inner", 10**12, "n_inner")],
+)
+def test_config_sizes_are_checked_against_the_weights_header_before_allocating(
+    hf_dir, tmp_path, key, value, named
+):
+    broken = tmp_path / "broken"
+    shutil.copytree(hf_dir, broken)
+    config = json.loads((broken / "config.json").read_text())
+    (broken / "config.json").write_text(json.dumps({**config, key: value}))
+    started = time.monotonic()
+    result = run_cli("import-hf", broken, "--out", tmp_path / "run")
+    assert result.rc == 2 and result.err.startswith("error: ") and result.err.count("\n") == 1
+    assert named in result.err and time.monotonic() - started < 10
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_header_claiming_more_than_the_file_holds_is_refused(hf_dir, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(hf_dir, broken)
+    header = json.dumps({"wte.weight": {"dtype": "F32", "shape": [10**9, 10**9],
+                                        "data_offsets": [0, 4 * 10**18]}}).encode()  # fmt: skip
+    (broken / "model.safetensors").write_bytes(len(header).to_bytes(8, "little") + header)
+    result = run_cli("import-hf", broken, "--out", tmp_path / "run")
+    assert result.rc == 2 and "wte.weight" in result.err and result.err.count("\n") == 1
+
+
+def test_a_device_as_the_weights_is_refused_naming_it(hf_dir, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(hf_dir, broken)
+    (broken / "model.safetensors").unlink()
+    os.symlink("/dev/zero", broken / "model.safetensors")
+    result = run_cli("import-hf", broken, "--out", tmp_path / "run")
+    assert result.rc == 2 and "device" in result.err and result.err.count("\n") == 1
+
+
+def test_the_pickle_refusal_is_ours_alone(hf_dir, tmp_path):
+    broken = break_dir(hf_dir, tmp_path, "code in pickle")
+    result = run_cli("import-hf", broken, "--out", tmp_path / "run")
+    assert result.rc == 2 and result.err.count("\n") == 1, result.err
+    assert "weights_only" not in result.err and "Warning" not in result.err
+    assert "trust the source" not in result.err

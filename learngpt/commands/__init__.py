@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from learngpt.commands.arguments import ArgumentParser
-from learngpt.errors import UserError
+from learngpt.errors import ReportedElsewhere, UserError
 
 DESCRIPTION = (
     "learnGPT: build a GPT step by step (`learngpt course start DIR`), then train, sample "
@@ -83,7 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         if debug:
             raise
-        print(f"error: {one_line(str(exc))}", file=sys.stderr)
+        if not isinstance(exc, ReportedElsewhere):
+            print(f"error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # e.g. `learngpt sample | head`: the reader has all it wants
         # point stdout at /dev/null so that Python's final flush does not fail again

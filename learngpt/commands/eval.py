@@ -14,6 +14,7 @@ import math
 import sys
 from pathlib import Path
 
+from learngpt.commands.advice import checkpoint_advice, other_checkpoint
 from learngpt.data import encode, load_text, split_text
 from learngpt.errors import UserError
 from learngpt.evaluate import split_loss
@@ -40,7 +41,8 @@ def add_command(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         raise UserError(f"--batch-size must be a positive integer, got {args.batch_size}")
-    loaded = load_run(args.out, args.checkpoint, args.device)
+    with checkpoint_advice(other_checkpoint(args.checkpoint)):
+        loaded = load_run(args.out, args.checkpoint, args.device)
     data_path = args.data or read_run_info(Path(args.out)).get("data")
     if not data_path:
         raise UserError(f"{args.out} does not say which text it trained on; pass --data FILE")

@@ -14,6 +14,7 @@ import sys
 
 import torch
 
+from learngpt.commands.advice import checkpoint_advice, other_checkpoint
 from learngpt.commands.arguments import add_max_new_tokens, non_negative, positive
 from learngpt.errors import UserError
 from learngpt.generate import encode_prompt, generate, stream_text, token_chunks
@@ -54,7 +55,8 @@ def add_command(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.top_p is not None and not 0 < args.top_p <= 1:
         raise UserError(f"--top-p must be in (0, 1], got {args.top_p}")
-    loaded = load_run(args.out, args.checkpoint, args.device)
+    with checkpoint_advice(other_checkpoint(args.checkpoint)):
+        loaded = load_run(args.out, args.checkpoint, args.device)
     manifest = loaded.manifest
     val = manifest.get("val_loss")
     print(

@@ -19,6 +19,8 @@ import argparse
 import math
 import sys
 
+from learngpt.commands import advice
+from learngpt.commands.advice import checkpoint_advice
 from learngpt.commands.arguments import add_config_flags, config_flags, config_overrides, positive
 from learngpt.config import TrainConfig
 from learngpt.errors import UserError
@@ -70,9 +72,10 @@ def run(args: argparse.Namespace) -> int:
         "overrides": config_overrides(args, TrainConfig),
         "init_from": args.init_from,
     }
-    if args.nproc > 1:
-        return launch(args.nproc, run_args, args.debug)
-    return report(train(**run_args))
+    with checkpoint_advice(advice.RESUME if args.resume else None):
+        if args.nproc > 1:
+            return launch(args.nproc, run_args, args.debug)
+        return report(train(**run_args))
 
 
 def launch(nproc: int, run_args: dict, debug: bool) -> int:

@@ -16,7 +16,7 @@ from pathlib import Path
 from learngpt.config import CourseConfig
 from learngpt.errors import UserError
 from learngpt.experiments.claims import Experiment, get_experiment
-from learngpt.fileio import atomic_write_text
+from learngpt.fileio import atomic_write_text, read_text
 from learngpt.training.loop import History
 
 FORMAT = "learngpt-experiments/1"  # what a results file says it is
@@ -114,7 +114,7 @@ class ResultsFile:
                 f"{path} does not exist; run `learngpt experiment all --json {path}` first"
             )
         try:
-            return cls.from_json(path.read_text(encoding="utf-8"))
+            return cls.from_json(read_text(path, "results file"))
         except (ValueError, KeyError, TypeError) as exc:
             raise UserError(
                 f"{path} is not a results file of `learngpt experiment --json` ({exc})"

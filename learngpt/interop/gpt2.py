@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,8 @@ from safetensors.torch import load_file, save_file
 from learngpt import checkpoint
 from learngpt.config import TrainConfig, config_from_dict
 from learngpt.errors import UserError
-from learngpt.fileio import can_be_new_directory, new_directory
+from learngpt.fileio import can_be_new_directory, check_regular, new_directory
+from learngpt.interop.safetensors_header import WEIGHTS_FILE, header_shapes
 from learngpt.model import GPT, GPTConfig
 from learngpt.runs import RUN_INFO, TOKENIZER, build_model, load_run, save_config
 from learngpt.tokenizers import BPETokenizer, Tokenizer
@@ -91,6 +93,8 @@ def import_gpt2(src: str | Path, out: str | Path) -> Path:
     hf_config = read_json(src / "config.json")
     tokenizer = read_tokenizer(src)
     config = train_config(hf_config, tokenizer.vocab_size, src)
+    # config.json is checked against the weights' own shapes before anything of its size exists
+    check_shapes(config, tokenizer.vocab_size, weight_shapes(src), src)
     model = build_model(config, tokenizer.vocab_size)
     model.load_state_dict(our_weights(read_weights(src), model, src))
     with new_directory(out) as tmp:
@@ -161,26 +165,94 @@ def train_config(hf: dict[str, Any], vocab_size: int, src: Path) -> TrainConfig:
         raise UserError(f"{where}: {exc}") from None
 
 
+def weight_shapes(src: Path) -> dict[str, tuple[int, ...]]:
+    """{GPT-2 name: shape} of the checkpoint's tensors: from a safetensors file's header alone
+    (no tensor loaded); a .bin has no header, so its tensors are loaded (as big as the file)."""
+    if (src / WEIGHTS).exists():
+        shapes = header_shapes(src / WEIGHTS)
+    else:
+        shapes = {name: tuple(t.shape) for name, t in read_weights(src).items()}
+    return {name.removeprefix("transformer."): shape for name, shape in shapes.items()}
+
+
+LAYER_QKV = re.compile(r"h\.(\d+)\.attn\.c_attn\.weight")
+
+
+def check_shapes(
+    config: TrainConfig, vocab_size: int, shapes: dict[str, tuple[int, ...]], src: Path
+) -> None:
+    """UserError if config.json's sizes differ from the weights' shapes; allocates nothing (the
+    model is built on the meta device, after its layer count is checked against the file's)."""
+    model_config = config.model
+    layers = sum(1 for name in shapes if LAYER_QKV.fullmatch(name))
+    if model_config.n_layers != layers:
+        raise UserError(
+            f"{src}: config.json says n_layer {model_config.n_layers}, but the weights hold "
+            f"{layers} layers"
+        )
+    sizes = {  # config.json's sizes against the dimension that holds each, before the model
+        "n_embd": (model_config.embed_size, "wte.weight", 1),
+        "n_positions": (config.block_size, "wpe.weight", 0),
+        "n_inner": (model_config.ffwd_size, "h.0.mlp.c_fc.weight", 1),
+    }
+    for key, (value, tensor, dim) in sizes.items():
+        shape = shapes.get(tensor, ())
+        if value is not None and len(shape) > dim and value != shape[dim]:
+            raise UserError(
+                f"{src}: config.json says {key} {value}, but tensor {tensor} has shape {shape}"
+            )
+    try:
+        with torch.device("meta"):
+            model = build_model(config, vocab_size)
+    except RuntimeError as exc:  # e.g. a size whose byte count overflows
+        raise UserError(f"{src}: config.json's sizes cannot be built ({exc})") from None
+    names = weight_names(model_config.n_layers)
+    for name, target in model.state_dict().items():
+        if name == "lm_head.weight" and model_config.tie_weights:
+            continue
+        theirs, transposed = names[name]
+        shape = shapes.get(theirs)
+        if shape is None:
+            continue  # our_weights names the missing tensor
+        shape = shape[::-1] if transposed and len(shape) == 2 else shape
+        if shape != tuple(target.shape):
+            raise UserError(
+                f"{src}: tensor {theirs} has shape {shape}, but config.json implies "
+                f"{tuple(target.shape)}"
+            )
+
+
 def read_weights(src: Path) -> dict[str, torch.Tensor]:
     """The checkpoint's tensors by name (safetensors preferred; a .bin only as plain tensors)."""
-    if (src / WEIGHTS).is_file():
+    if (src / WEIGHTS).exists():
+        check_regular(src / WEIGHTS, "weights file", WEIGHTS_FILE)
         try:
             return load_file(src / WEIGHTS)
         except (SafetensorError, OSError, ValueError) as exc:
             raise UserError(f"{src / WEIGHTS} is not a readable safetensors file ({exc})") from None
-    if (src / PICKLED_WEIGHTS).is_file():
-        try:
-            # weights_only: tensors and plain containers; a pickle that would run code is refused
-            tensors = torch.load(src / PICKLED_WEIGHTS, map_location="cpu", weights_only=True)
-        except Exception as exc:  # torch raises UnpicklingError, RuntimeError, EOFError, ...
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise UserError(
-                f"refusing {src / PICKLED_WEIGHTS}: it is not plain tensors ({first})"
-            ) from None
+    if (src / PICKLED_WEIGHTS).exists():
+        check_regular(src / PICKLED_WEIGHTS, "weights file", WEIGHTS_FILE)
+        tensors = load_plain_tensors(src / PICKLED_WEIGHTS)
         if isinstance(tensors, dict) and all(isinstance(t, torch.Tensor) for t in tensors.values()):
             return tensors
         raise UserError(f"{src / PICKLED_WEIGHTS} does not hold a mapping of names to tensors")
     raise UserError(f"{src} has neither {WEIGHTS} nor {PICKLED_WEIGHTS}")
+
+
+def load_plain_tensors(path: Path) -> object:
+    """torch.load with weights_only: tensors and plain containers; a pickle that names anything
+    else (code to run) is refused in one line, without torch's advice to load it unsafely."""
+    try:
+        with warnings.catch_warnings():  # torch's warnings about the file's format: not ours
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises UnpicklingError, RuntimeError, EOFError, ...
+        named = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(exc))
+        what = f"it names {named.group(1)}" if named else f"{type(exc).__name__}"
+        raise UserError(
+            f"refusing {path}: it holds more than plain tensors ({what}), and loading it could "
+            f"run code; convert it to {WEIGHTS} with a tool you trust"
+        ) from None
 
 
 # GPT-2's causal-mask buffers, in older checkpoints: not weights

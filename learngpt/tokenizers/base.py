@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from learngpt.errors import UserError
+from learngpt.fileio import read_text
 
 
 class Tokenizer:
@@ -42,7 +43,7 @@ class Tokenizer:
         """Read a tokenizer saved by `save`, of this class or (from the base class) of any kind."""
         path = Path(path)
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(read_text(path, "tokenizer file"))
             kind = data.pop("kind")
         except FileNotFoundError:
             raise UserError(f"tokenizer file {path} does not exist") from None

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from learngpt.errors import UserError
+from learngpt.fileio import read_text
 
 Pair = tuple[int, int]
 
@@ -51,8 +52,8 @@ def read_gpt2_files(vocab_path: str | Path, merges_path: str | Path) -> GPT2Part
     vocab_path, merges_path = Path(vocab_path), Path(merges_path)
     vocab = read_json(vocab_path)
     try:
-        lines = merges_path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
+        lines = read_text(merges_path, "merges file").splitlines()
+    except (OSError, ValueError) as exc:
         raise UserError(f"cannot read {merges_path} ({exc.strerror})") from None
     pairs = [
         (f"{merges_path} line {number}", line.split(" "))
@@ -96,7 +97,7 @@ def read_tokenizer_json(path: str | Path) -> tuple[GPT2Parts, bool]:
 def read_json(path: Path) -> dict:
     """A file's JSON object; UserError naming the file if it is missing or malformed."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_text(path, "file"))
     except FileNotFoundError:
         raise UserError(
             f"{path} is missing; a Hugging Face GPT-2 directory (as save_pretrained "

@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from learngpt.config import TrainConfig
 from learngpt.errors import UserError
+from learngpt.interrupts import exit_at_once
 from learngpt.plots import pyplot, save_png
 from learngpt.runs import PLOT, RunDir
 from learngpt.training import distributed
@@ -68,7 +69,7 @@ class StopSignals:
     def _handle(self, signum, frame) -> None:
         if self.signal is not None:
             if signum == signal.SIGINT and not self.world.joined:
-                raise KeyboardInterrupt
+                exit_at_once()  # (a save in progress finishes first: learngpt/interrupts.py)
             return
         self.signal = signum
         if self.world.is_main:

@@ -5,7 +5,7 @@
     plan = check_run(...)                 every check, nothing written (RunPlan)
     tokenizer, splits = read_data(plan)   a text file's ids, or token files' (memory-mapped)
     state = build_state(...)              model, optimizer, generators; restored on --resume
-    with plan.run_dir.claim():            the run directory is written from here on
+    with claimed(plan, world):            rank 0 locks the run directory and writes from here on
         loop.run(state)                   with a Recorder's hooks: log, checkpoints, plot
 
 Exact resume: a checkpoint holds the weights, the optimizer state and the states of the random
@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,11 +33,13 @@ import torch
 from tqdm import tqdm
 
 from learngpt.config import TrainConfig, load_config
+from learngpt.config_edits import warn_config_edits
 from learngpt.data import TokenSplits, get_batch, text_splits
 from learngpt.device import cpu_has_fast_bf16, resolve_device, reuse_freed_cpu_memory
-from learngpt.errors import UserError
+from learngpt.errors import ReportedElsewhere, UserError
 from learngpt.model import GPT
 from learngpt.resources import shakespeare_path
+from learngpt.runlock import ANY
 from learngpt.runs import LoadedRun, RunDir, build_model, load_run, shape_keys
 from learngpt.token_files import check_same_tokens, is_token_dir, token_splits
 from learngpt.tokenizers import CharTokenizer, Tokenizer
@@ -72,10 +75,18 @@ class RunPlan:
     data_path: Path
     resume: dict[str, Any] | None  # the manifest of the checkpoint to resume from
     init: LoadedRun | None  # the run to start from (--init-from)
+    overwrite: bool = False
 
     @property
     def out(self) -> Path:
         return self.run_dir.path
+
+    @property
+    def expect_latest(self) -> str | None | object:
+        """The checkpoint latest.json must still name when the run locks its directory."""
+        if self.overwrite:
+            return ANY  # whatever is there is replaced
+        return self.resume["dir"] if self.resume else None
 
 
 def train(
@@ -136,12 +147,13 @@ def check_run(
         raise UserError("--tokenizer gpt2 needs --gpt2-dir DIR (GPT-2's vocab.json, merges.txt)")
     if resume and is_token_dir(data_path):  # refused here, before --nproc starts any process
         check_same_tokens(data_path, run_dir.info(), run_dir.path)
-    return RunPlan(run_dir, config, data_path, manifest, init)
+    return RunPlan(run_dir, config, data_path, manifest, init, overwrite)
 
 
 def check_run_dir(run_dir: RunDir, resume: bool, overwrite: bool) -> None:
     """`--out` can take this run: a new run, or --resume / --overwrite of the one it holds."""
     out = run_dir.path
+    run_dir.check_free()  # another trainer in `out`: say so before reading it
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out} is a file, not a directory; choose a directory path")
     has_run = run_dir.has_checkpoint()
@@ -173,14 +185,33 @@ def run_training(plan: RunPlan, world: World) -> RunResult:
     if plan.resume and finished(config, state):
         history = History(step=state.step)
         return RunResult(plan.out, history, False, plan.run_dir.best(), True, world.is_main)
-    world.barrier()  # everything checked, on every rank (none reads while rank 0 writes)
-    with plan.run_dir.claim() if world.is_main else contextlib.nullcontext():
+    with claimed(plan, world):
         if world.is_main:
+            if plan.resume:  # --resume rewrites config.yaml: say so if it was edited
+                warn_config_edits(plan.run_dir, plan.run_dir.saved_config(plan.resume))
             start_writing(plan, config, tokenizer, splits, world)
             say_start(plan, config, model, splits, world)
         history = run_loop(plan, config, model, state)
     best = plan.run_dir.best() if world.is_main else {}
     return RunResult(plan.out, history, history.stopped, best, is_main=world.is_main)
+
+
+@contextlib.contextmanager
+def claimed(plan: RunPlan, world: World) -> Iterator[None]:
+    """Rank 0 claims the run directory (creates and locks it) for the block; every rank learns
+    whether it did, so that none goes on alone into the loop to wait at its first collective
+    for a rank 0 that has left. The others then end quietly (rank 0 says why)."""
+    world.barrier()  # everything checked, on every rank (none reads while rank 0 writes)
+    with contextlib.ExitStack() as stack:
+        refusal: Exception | None = None
+        if world.is_main:
+            try:
+                stack.enter_context(plan.run_dir.claim(plan.expect_latest))
+            except Exception as exc:  # (re-raised below, once every rank knows)
+                refusal = exc
+        if world.all_max(float(refusal is not None))[0]:
+            raise refusal or ReportedElsewhere("rank 0 could not claim the run directory")
+        yield
 
 
 def finished(config: TrainConfig, state: TrainState) -> bool:
@@ -294,11 +325,12 @@ def run_loop(plan: RunPlan, config: TrainConfig, model: GPT, state: TrainState) 
         recorder.bar = bar
         state.hooks = Hooks(recorder.on_step, recorder.on_eval, stop.requested)
         history = loop.run(state)
+        # still under StopSignals: a second Ctrl-C here ends the process cleanly, at once
+        if state.world.is_main:
+            recorder.plot()
+        if history.stopped:
+            recorder.save(history.step)
     state.hooks = Hooks()  # no cycle back to the recorder: the DDP model goes when the run does
-    if state.world.is_main:
-        recorder.plot()
-    if history.stopped:
-        recorder.save(history.step)
     return history
 
 

@@ -26,13 +26,14 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, StreamingResponse
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from learngpt.generate import encode_prompt, unknown_chars
 from learngpt.resources import asset
-from learngpt.web.generation import BadRequest, parse_request, run_generation
+from learngpt.web.body import read_body
+from learngpt.web.generation import BadRequest, json_int, parse_request, run_generation
 from learngpt.web.generation import Request as GenerateRequest
 from learngpt.web.models import READY, Served
 from learngpt.web.workspace import Workspace
@@ -162,11 +163,11 @@ def create_app(
 
     async def generate(request: Request):
         try:
-            body = await request.body()
-            if len(body) > MAX_BODY_BYTES:
-                raise BadRequest(413, f"the request body is over {MAX_BODY_BYTES} bytes")
+            body = await read_body(request, MAX_BODY_BYTES)
+            if body is None:  # the client left mid-body: nobody to answer
+                return Response(status_code=400)
             try:
-                data = json.loads(body)
+                data = json.loads(body, parse_int=json_int)
             except ValueError as exc:  # also bad UTF-8
                 raise BadRequest(400, f"the body is not valid JSON ({exc})") from None
             params = parse_request(data)

@@ -10,6 +10,7 @@ went away).
 from __future__ import annotations
 
 import itertools
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -47,6 +48,11 @@ class Request:
     attention: bool = False  # also send the attention weights of the generated text
 
 
+# Any number a request names lies within these bounds (a seed is 64 bits); a larger one, NaN or
+# an infinity is a 422, never an OverflowError deep in the generation.
+NUMBER_BOUND = 2**63
+
+
 def _number(name: str, value: Any, kind: type, optional: bool) -> Any:
     if value is None and optional:
         return None
@@ -54,7 +60,16 @@ def _number(name: str, value: Any, kind: type, optional: bool) -> Any:
     if not ok:
         what = "an integer" if kind is int else "a number"
         raise BadRequest(422, f"'{name}' must be {what}{' or null' if optional else ''}")
+    if not -NUMBER_BOUND <= value < NUMBER_BOUND:  # False for NaN too
+        shown = str(value) if len(str(value)) <= 30 else str(value)[:20] + "..."
+        raise BadRequest(422, f"'{name}' is out of range: {shown}")
     return kind(value)
+
+
+def json_int(digits: str) -> int | float:
+    """json.loads's parse_int: an integer too long for any field is infinite (a 422 later),
+    rather than a 4300-digit conversion error or a slow parse."""
+    return int(digits) if len(digits) <= 30 else math.inf
 
 
 def parse_request(body: Any) -> Request:
