@@ -27,7 +27,12 @@ def _row(step: str, todo: str, status: str, what: str) -> str:
 
 def progress_table(workspace: Path, lang: str = DEFAULT_LANG) -> str:
     """Every step and its TODOs: done / failing / not started / unchecked."""
-    header = [text(f"progress.{k}", lang) for k in ("step", "todo", "status", "what")]
+    header = [
+        text("progress.step", lang),
+        text("progress.todo", lang),
+        text("progress.status", lang),
+        text("progress.what", lang),
+    ]
     lines = [_row(*header)]
     for step in STEPS:
         status = status_word(step_status(workspace, step.number), lang)
