@@ -179,7 +179,7 @@ def format_numbers(result: StepResult, lang: str) -> list[str]:
     return lines
 
 
-def format_result(result: StepResult, lang: str = "ko") -> str:
+def format_result(result: StepResult, lang: str = DEFAULT_LANG) -> str:
     step = get_step(result.step)
     lines = [text("result.header", lang, step=step.number, title=step.title(lang))]
     if not result.passed:
