@@ -17,6 +17,7 @@ import pytest
 from learngpt.commands import main
 from learngpt.evidence.experiments import QUESTIONS
 from learngpt.exercises.catalog import text
+from learngpt.exercises.check import reason
 from learngpt.exercises.skeleton import workspace_source
 from learngpt.exercises.syllabus import STEPS, files_of, get_step
 from learngpt.exercises.workspace import start
@@ -220,3 +221,15 @@ def test_the_answers_quote_the_set_up_and_margins_of_the_results_file(lang):
     page = (DOCS / "experiments.md").read_text(encoding="utf-8")
     for margin in set(re.findall(r"[-+]0\.\d{3}\b", doc)):
         assert margin in page, margin
+
+
+def test_week_2_todos_show_the_courses_own_labels_in_the_stubs_and_messages(tmp_path):
+    start(tmp_path / "ko", lang="ko")
+    start(tmp_path / "en", lang="en")
+    stub = (tmp_path / "ko" / "mygpt" / "feed_forward.py").read_text(encoding="utf-8")
+    assert "# TODO 8-1 (2주차 TODO 2-1)" in stub
+    assert "# TODO 10-1 (week 2 TODO 4)" in (tmp_path / "en" / "mygpt" / "block_v4.py").read_text()
+    why, todo = reason({"kind": "todo", "todo": "9-2"}, "ko", 9)
+    assert todo == "9-2" and why.startswith("아직 작성하지 않은 TODO 9-2 (2주차 TODO 3-2): ")
+    why, _ = reason({"kind": "todo", "todo": "8-3"}, "en", 9)
+    assert why == "it needs TODO 8-3 (week 2 TODO 2-3): finish step 8 first"
