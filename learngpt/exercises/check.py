@@ -16,7 +16,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from learngpt.exercises.catalog import text
+from learngpt.exercises.catalog import DEFAULT_LANG, catalog, text
 from learngpt.exercises.syllabus import STEPS, files_of, get_step, get_todo, todos_of
 from learngpt.exercises.workspace import lang_of, read_state, write_state
 
@@ -36,6 +36,7 @@ class StepResult:
     step: int
     tests: list[TestResult] = field(default_factory=list)
     blocked_by: int | None = None  # an earlier step whose TODOs are not written yet
+    numbers: list[dict] = field(default_factory=list)  # what the tests measured (testkit.record)
 
     @property
     def passed(self) -> bool:
@@ -69,17 +70,20 @@ def reason(record: dict, lang: str, step: int) -> tuple[str, str | None]:
     kind = record.get("kind")
     if kind == "todo":
         todo = get_todo(record["todo"])
-        instruction = todo.instruction(lang).splitlines()[0]
+        name = todo.name(lang)
         if todo.step != step:
-            return f"it needs TODO {todo.id}: finish step {todo.step} first", todo.id
-        return f"TODO {todo.id} is not written yet: {instruction}", todo.id
+            return text("result.needs_todo", lang, todo=name, step=todo.step), todo.id
+        instruction = todo.instruction(lang)
+        return text("result.todo_unwritten", lang, todo=name, instruction=instruction), todo.id
     if kind == "error":
-        where = f" (at {record['where']}: {record['code'].strip()})" if record.get("where") else ""
-        return f"your code raised {record['message']}{where}", None
-    return record.get("message", "failed"), None
+        where = record.get("where")
+        code = record.get("code", "").strip()
+        at = text("result.raised_at", lang, where=where, code=code) if where else ""
+        return text("result.raised", lang, message=record["message"], where=at), None
+    return record.get("message") or text("result.failed", lang), None
 
 
-def run_tests(workspace: Path, step: int) -> list[dict]:
+def run_tests(workspace: Path, step: int, lang: str = DEFAULT_LANG) -> list[dict]:
     """Run tests/test_<step>.py in a fresh interpreter and return the report plugin's records."""
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.jsonl"
@@ -93,13 +97,13 @@ def run_tests(workspace: Path, step: int) -> list[dict]:
             "-p",
             "no:randomly",
         ]
-        env = {**os.environ, "LEARNGPT_CHECK_REPORT": str(report)}
+        env = {**os.environ, "LEARNGPT_CHECK_REPORT": str(report), "LEARNGPT_LANG": lang}
         subprocess.run(command, cwd=workspace, env=env, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, check=False)  # fmt: skip
         return [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines()]
 
 
-def check(workspace: Path, step: int) -> StepResult:
+def check(workspace: Path, step: int, lang: str | None = None) -> StepResult:
     """Step `step`'s tests on the learner's code (not run when an earlier step is unwritten)."""
     get_step(step)  # a step that does not exist fails here, before anything runs
     result = StepResult(step)
@@ -107,8 +111,10 @@ def check(workspace: Path, step: int) -> StepResult:
     if missing:
         result.blocked_by = missing[0]
     else:
-        lang = lang_of(workspace)
-        for record in run_tests(workspace, step):
+        lang = lang_of(workspace, lang)
+        records = run_tests(workspace, step, lang)
+        result.numbers = [r for r in records if "number" in r]  # testkit.record's lines
+        for record in (r for r in records if "number" not in r):
             failed = record["outcome"] == "failed"
             why, todo = reason(record, lang, step) if failed else ("", None)
             result.tests.append(TestResult(record["test"], not failed, why, todo))
@@ -154,25 +160,49 @@ def current_step(workspace: Path) -> int:
     return STEPS[-1].number
 
 
-def format_result(result: StepResult) -> str:
+def status_word(status: str, lang: str) -> str:
+    """A step's or TODO's status ("done", "not started", ...) in the learner's language."""
+    return str(catalog(lang).get(f"status.{status}", status))
+
+
+def format_numbers(result: StepResult, lang: str) -> list[str]:
+    """What the step's tests measured, then the course's questions to answer from it."""
     step = get_step(result.step)
-    lines = [f"step {step.number}: {step.title}"]
+    lines = []
+    if result.numbers:
+        lines.append(text("result.numbers", lang))
+        lines += ["  " + text(n["number"], lang, **n.get("fields", {})) for n in result.numbers]
+    if step.questions(lang):
+        lines.append(text("result.questions", lang))
+        lines += [f"  {i}. {q}" for i, q in enumerate(step.questions(lang), start=1)]
+        lines.append(text("result.answers", lang, step=step.number))
+    return lines
+
+
+def format_result(result: StepResult, lang: str = DEFAULT_LANG) -> str:
+    step = get_step(result.step)
+    lines = [text("result.header", lang, step=step.number, title=step.title(lang))]
+    if not result.passed:
+        lines.append("  " + text("result.lesson", lang, lesson=f"lessons/{step.lesson}.md"))
     if result.blocked_by is not None:
-        lines.append(
-            f"  step {step.number} runs the code of step {result.blocked_by}, whose TODOs are not "
-            f"all written: finish step {result.blocked_by} first"
-        )
+        lines.append(text("result.blocked", lang, step=step.number, needs=result.blocked_by))
         return "\n".join(lines)
     told: set[str] = set()  # a TODO's instruction is shown once, at its first failing test
     for t in result.tests:
-        lines.append(f"  {'PASS' if t.passed else 'FAIL'}  {t.test}")
+        lines.append(f"  {text('result.pass' if t.passed else 'result.fail', lang)}  {t.test}")
         if t.passed:
             continue
-        why = f"TODO {t.todo} is not written yet (see above)" if t.todo in told else t.reason
+        if t.todo in told:
+            why = text("result.todo_see_above", lang, todo=get_todo(t.todo).name(lang))
+        else:
+            why = t.reason
         if t.todo:
             told.add(t.todo)
         lines.extend(f"        {line}" for line in why.splitlines())
     passed = sum(t.passed for t in result.tests)
-    verdict = "done!" if result.passed else "not yet"
-    lines.append(f"{passed}/{len(result.tests)} tests pass: step {step.number} {verdict}")
+    verdict = text("result.done" if result.passed else "result.not_yet", lang)
+    summary = dict(passed=passed, total=len(result.tests), step=step.number, verdict=verdict)
+    lines.append(text("result.summary", lang, **summary))
+    if result.passed:
+        lines += format_numbers(result, lang)
     return "\n".join(lines)

@@ -9,6 +9,8 @@ another's state.
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +21,7 @@ from torch import nn
 
 from learngpt.config import CourseConfig, load_config
 from learngpt.data import split_data
+from learngpt.exercises.catalog import say
 from learngpt.experiments import CourseModels, best_time, make_experiments, run_experiment
 from learngpt.resources import course_config_path, shakespeare_path
 from learngpt.tokenizers import CharTokenizer
@@ -80,6 +83,17 @@ def char_splits(_course_text, course_config) -> tuple[torch.Tensor, torch.Tensor
     return split_data(_course_text[2].clone(), course_config.train_ratio)
 
 
+def record(key: str, **fields: float | int | str) -> None:
+    """A number a test measured, `numbers.<key>` of the catalog: printed (see it with -s) and kept
+    in `course check`'s report, which prints it when the step passes, beside the course's questions.
+    """
+    print("\n" + say(f"numbers.{key}", **fields))
+    report = os.environ.get("LEARNGPT_CHECK_REPORT")
+    if report:
+        with open(report, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"number": f"numbers.{key}", "fields": fields}) + "\n")
+
+
 def claim_holds(course, name: str, config: CourseConfig, splits, vocab_size: int) -> None:
     """Train the two models of one of the course's claims, built from `course`'s classes.
 
@@ -92,19 +106,18 @@ def claim_holds(course, name: str, config: CourseConfig, splits, vocab_size: int
     result = run_experiment(experiment, config, *splits, vocab_size)
     (seed,) = result.seeds
     e = result.experiment
-    variant, baseline = e.variant.label, e.baseline.label
-    losses = (
-        f"{variant}: val loss {seed.variant.final['val']:.3f} "
-        f"(train {seed.variant.final['train']:.3f}); {baseline}: val loss "
-        f"{seed.baseline.final['val']:.3f} (train {seed.baseline.final['train']:.3f})"
-    )
-    print(f"\n{e.claim}: {losses}")
-    assert result.holds(seed), (
-        f"{e.claim}: {variant} should beat {baseline} by at least "
-        f"{e.min_margin} nats of validation loss"
-        + (" and train worse" if e.variant_trains_worse else "")
-        + f", but got {losses}"
-    )
+    v, b = seed.variant.final, seed.baseline.final
+    losses = dict(variant=e.variant.label, baseline=e.baseline.label, claim=say(f"claims.{name}"),
+                  variant_val=float(v["val"]), variant_train=float(v["train"]),
+                  baseline_val=float(b["val"]), baseline_train=float(b["train"]),
+                  margin=float(b["val"] - v["val"]))  # fmt: skip
+    record("losses", **losses)
+    assert result.holds(seed), say(
+        "tests.claim.failed", claim=losses["claim"], variant=e.variant.label,
+        baseline=e.baseline.label, margin=e.min_margin,
+        worse=say("tests.claim.trains_worse") if e.variant_trains_worse else "",
+        losses=say("numbers.losses", **losses),
+    )  # fmt: skip
 
 
 def prefix_mean(x: torch.Tensor) -> torch.Tensor:
@@ -143,7 +156,9 @@ def faster(slow: Callable[[], object], fast: Callable[[], object]) -> float:
     with torch.no_grad():
         slow_s = best_time(slow, repeats=5, number=1)
         fast_s = best_time(fast, repeats=20, number=1)
-    print(f"\n{slow_s * 1e3:.2f} ms vs {fast_s * 1e3:.3f} ms: {slow_s / fast_s:.0f}x faster")
+    print(
+        "\n" + say("tests.speed", slow_ms=slow_s * 1e3, fast_ms=fast_s * 1e3, ratio=slow_s / fast_s)
+    )
     return slow_s / fast_s
 
 
