@@ -74,11 +74,9 @@ def _box(ax, x: float, y: float, label: str, kind: str, width: float = BOX_W) ->
     ax.text(x, y, label, ha="center", va="center", fontsize=10)
 
 
-def _arrow(ax, start: tuple[float, float], end: tuple[float, float], **style) -> None:
+def _arrow(ax, start: tuple[float, float], end: tuple[float, float]) -> None:
     ax.add_patch(
-        FancyArrowPatch(
-            start, end, arrowstyle="-|>", mutation_scale=12, color="#333333", linewidth=1.2, **style
-        )  # fmt: skip
+        FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=12, color="#333333", lw=1.2)
     )
 
 

@@ -83,7 +83,7 @@ def char_splits(_course_text, course_config) -> tuple[torch.Tensor, torch.Tensor
     return split_data(_course_text[2].clone(), course_config.train_ratio)
 
 
-def record(key: str, **fields: float | int | str) -> None:
+def record(key: str, fields: dict[str, float | int | str]) -> None:
     """A number a test measured, `numbers.<key>` of the catalog: printed (see it with -s) and kept
     in `course check`'s report, which prints it when the step passes, beside the course's questions.
     """
@@ -111,7 +111,7 @@ def claim_holds(course, name: str, config: CourseConfig, splits, vocab_size: int
                   variant_val=float(v["val"]), variant_train=float(v["train"]),
                   baseline_val=float(b["val"]), baseline_train=float(b["train"]),
                   margin=float(b["val"] - v["val"]))  # fmt: skip
-    record("losses", **losses)
+    record("losses", losses)
     assert result.holds(seed), say(
         "tests.claim.failed", claim=losses["claim"], variant=e.variant.label,
         baseline=e.baseline.label, margin=e.min_margin,

@@ -27,7 +27,7 @@ def test_block_ver_4_output_is_always_different_in_train_mode():
             assert not torch.allclose(outputs[i], outputs[j]), say("tests.10.train_differs")
     diff = float((outputs[0] - outputs[1]).abs().max())
     dropped = float((outputs[0] != outputs[1]).float().mean())
-    record("dropout_train", diff=diff, dropped=dropped)
+    record("dropout_train", {"diff": diff, "dropped": dropped})
 
 
 def test_block_ver_4_output_is_always_the_same_in_eval_mode():
@@ -39,7 +39,7 @@ def test_block_ver_4_output_is_always_the_same_in_eval_mode():
     same = BlockVer3(block.head, 16)
     same.load_state_dict(block.state_dict())
     assert_close(outputs[0], same(x), say("tests.10.eval_is_v3"))
-    record("dropout_eval", diff=float((outputs[0] - same(x)).abs().max()))
+    record("dropout_eval", {"diff": float((outputs[0] - same(x)).abs().max())})
 
 
 def test_dropout_helps(course_config, char_splits, char_tokenizer):

@@ -20,7 +20,7 @@ def test_feed_forward_has_the_course_shapes_and_works_position_wise():
     sizes = sorted(p.numel() for p in ffn.parameters())
     expected = sorted([C * 4 * C, 4 * C, 4 * C * C, C])
     assert sizes == expected, say("tests.8.ffn_params", C=C, expected=expected, got=sizes)
-    record("ffn_params", C=C, params=sum(sizes))
+    record("ffn_params", {"C": C, "params": sum(sizes)})
     x = torch.randn(2, 5, C)
     assert ffn(x).shape == (2, 5, C), say("tests.8.ffn_shape")
     x2 = x.clone()

@@ -25,7 +25,7 @@ def test_layer_norm_features_dim_is_properly_normalized():
     assert_close(mean, torch.zeros(4, 8), say("tests.9.mean"), atol=1e-5)
     assert_close(var, torch.ones(4, 8), say("tests.9.var"), 1e-3)
     stats = dict(mean=float(mean.abs().max()), var_min=float(var.min()), var_max=float(var.max()))
-    record("layer_norm_stats", **stats)
+    record("layer_norm_stats", stats)
 
 
 @pytest.mark.parametrize("shape", [(3, 16), (2, 5, 16), (2, 3, 4, 16)])
@@ -45,7 +45,7 @@ def test_layer_norm_mitigates_vanishing_gradient(seed):
     without = gradient_ratio(n_layers=20, width=16, layer_norm=None, seed=seed)
     with_ln = gradient_ratio(n_layers=20, width=16, layer_norm=LayerNorm, seed=seed)
     ratios = dict(without=float(without), with_ln=float(with_ln))
-    record("gradient", seed=seed, **ratios)
+    record("gradient", {"seed": seed} | ratios)
     assert with_ln > 0.05 and with_ln > 1000 * without, say("tests.9.gradient", **ratios)
 
 
