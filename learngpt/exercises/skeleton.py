@@ -101,9 +101,34 @@ def workspace_source(file: WorkspaceFile, solutions: bool = False, lang: str = "
 
 
 def package_init() -> str:
-    """mygpt/__init__.py: every class importable as `from mygpt import HeadVer4`."""
-    lines = ['"""Your GPT, built step by step. The tests import every class from here."""', ""]
-    lines += [f"from mygpt.{f.name[:-3]} import {', '.join(f.classes)}" for f in WORKSPACE_FILES]
-    names = [name for f in WORKSPACE_FILES for name in f.classes]
-    lines += ["", "__all__ = [", *(f'    "{n}",' for n in names), "]"]
+    """mygpt/__init__.py: every class importable as `from mygpt import HeadVer4`, lazily.
+
+    A class's file is imported when the class is first asked for (PEP 562's module __getattr__),
+    so a syntax error in one file fails only the steps whose tests use it.
+    """
+    lines = [
+        '"""Your GPT, built step by step. The tests import every class from here.',
+        "",
+        "Each class is loaded from its file when it is first used, so a mistake in one file only",
+        'stops the steps that use that file."""',
+        "",
+        "from importlib import import_module",
+        "",
+        "FILES = {",
+        *(f'    "{name}": "{f.name[:-3]}",' for f in WORKSPACE_FILES for name in f.classes),
+        "}",
+        "__all__ = list(FILES)",
+        "",
+        "",
+        "def __getattr__(name):",
+        "    if name not in FILES:",
+        '        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")',
+        '    value = getattr(import_module(f"{__name__}.{FILES[name]}"), name)',
+        "    globals()[name] = value",
+        "    return value",
+        "",
+        "",
+        "def __dir__():",
+        "    return sorted([*globals(), *FILES])",
+    ]
     return "\n".join(lines) + "\n"

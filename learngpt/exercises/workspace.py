@@ -7,6 +7,7 @@ DIR/
   pytest.ini      so that plain `pytest` in DIR finds mygpt
   README.md       the steps, what each teaches, which files to edit, the commands
   .learngpt/      the workspace's language, hint stages and last check results
+  .backup/<time>/ the learner's files as they were before reset, restore or start --force
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from learngpt.errors import UserError
+from learngpt.exercises.backup import keep_changed
 from learngpt.exercises.skeleton import package_init, workspace_source
 from learngpt.exercises.syllabus import STEPS, WORKSPACE_FILES, files_of, todos_of
 from learngpt.fileio import atomic_write_text
@@ -52,7 +54,8 @@ def start(
     """Write a workspace into `directory`; return the paths written.
 
     A directory with anything in it is refused unless `force` (then the course's files are
-    written over the ones there, and nothing else is touched).
+    written over the ones there, and nothing else is touched): files it changes are first kept
+    in .backup/<time>/, whose path is then the last one returned.
     """
     if lang not in LANGS:
         raise UserError(f"unknown language '{lang}'; use one of: {', '.join(LANGS)}")
@@ -65,6 +68,7 @@ def start(
             "course's files over the ones there"
         )
     texts = workspace_files(lang, solutions)  # everything is made before anything is written
+    kept = keep_changed(directory, texts) if directory.is_dir() else None  # the learner's code
     for relative, text in texts.items():
         path = directory / relative
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -74,7 +78,8 @@ def start(
         ("config.yaml", course_config_path()),
     ):
         shutil.copyfile(source, directory / relative)
-    return [*texts, "input.txt", "config.yaml"]
+    written = [*texts, "input.txt", "config.yaml"]
+    return written + ([kept.relative_to(directory).as_posix()] if kept else [])
 
 
 def find(directory: Path | None) -> Path:

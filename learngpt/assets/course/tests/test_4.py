@@ -12,12 +12,14 @@ from mygpt import HeadVer1, HeadVer2, HeadVer3
 from learngpt.exercises.testkit import assert_close, assert_same_function, faster
 
 
+@pytest.mark.todos("4-1")
 def test_masked_softmax_of_equal_scores_is_an_average():
     wei = HeadVer3.masked_softmax(torch.zeros(4, 4))
     assert_close(wei[1], torch.tensor([0.5, 0.5, 0.0, 0.0]), "softmax([0, 0, -inf, -inf])")
     assert_close(wei[3], torch.full((4,), 0.25), "row 3 of the masked softmax of zeros")
 
 
+@pytest.mark.todos("4-1")
 def test_masked_softmax_works_on_batches_of_scores():
     scores = torch.randn(2, 3, 5, 5)
     wei = HeadVer3.masked_softmax(scores)
@@ -26,6 +28,7 @@ def test_masked_softmax_works_on_batches_of_scores():
     assert_close(wei[1, 2, 3, :4], expected, "row 3 is the softmax of its first 4 scores")
 
 
+@pytest.mark.todos("4-1", "4-2")
 @pytest.mark.parametrize("shape", [(1, 1, 1), (2, 5, 3), (4, 8, 16), (3, 33, 7)])
 def test_head_ver_3_is_identical_to_head_ver_1_and_2(shape):
     assert_same_function(HeadVer3(), "HeadVer3", shape)
@@ -35,6 +38,7 @@ def test_head_ver_3_is_identical_to_head_ver_1_and_2(shape):
     assert_close(HeadVer3()(x), HeadVer1()(x), "HeadVer3 must equal your HeadVer1")
 
 
+@pytest.mark.todos("4-1", "4-2")
 @pytest.mark.parametrize("T", [1, 2, 8, 33])
 def test_wei_rows_sum_to_one_and_the_future_is_masked(T):
     head = HeadVer3()
@@ -48,6 +52,7 @@ def test_wei_rows_sum_to_one_and_the_future_is_masked(T):
     assert torch.all(wei[future] == 0), "the future (column > row) must get exactly 0 weight"
 
 
+@pytest.mark.todos("4-1", "4-2")
 def test_head_ver_3_is_faster_than_head_ver_1():
     torch.manual_seed(0)
     x = torch.randn(16, 32, 8)

@@ -14,6 +14,7 @@ from mygpt import GPTVer1, GPTVer2, GPTVer3, HeadVer1, HeadVer3, HeadVer4
 from learngpt.exercises.testkit import assert_close
 
 V, T, C = 12, 8, 16
+ENCODING_TODO = {"v1": "6-1", "v2": "6-2", "v3": "6-3", "v4": "6-4"}  # the TODO of each version
 
 MODELS = {
     "GPTVer1": lambda: GPTVer1(V, T),
@@ -24,6 +25,7 @@ MODELS = {
 }
 
 
+@pytest.mark.todos("6-4", "6-5")
 @pytest.mark.parametrize("name", MODELS)
 def test_only_gpt_ver_3_tells_the_positions_of_a_repeated_token_apart(name):
     torch.manual_seed(0)
@@ -37,6 +39,7 @@ def test_only_gpt_ver_3_tells_the_positions_of_a_repeated_token_apart(name):
         assert same_everywhere, f"{name} has no positions: a repeated token looks the same"
 
 
+@pytest.mark.todos("6-5")
 def test_gpt_ver_3_generates_from_a_context_longer_than_block_size():
     torch.manual_seed(0)
     model = GPTVer3(HeadVer4(T, C, C), V, T, C)
@@ -49,6 +52,7 @@ def encoding(version: str, block_size: int, embed_size: int = C) -> torch.Tensor
     return getattr(GPTVer3, f"pos_encodings_{version}")(block_size, embed_size)
 
 
+@pytest.mark.todos(version=ENCODING_TODO)
 @pytest.mark.parametrize("version", ["v1", "v2", "v3", "v4"])
 @pytest.mark.parametrize(("block_size", "embed_size"), [(1, 4), (8, 16), (50, 7)])
 def test_encodings_are_block_size_by_embed_size(version, block_size, embed_size):
@@ -57,6 +61,7 @@ def test_encodings_are_block_size_by_embed_size(version, block_size, embed_size)
     assert torch.isfinite(pe).all(), f"pos_encodings_{version} has inf or nan values"
 
 
+@pytest.mark.todos(version=ENCODING_TODO)
 @pytest.mark.parametrize("version", ["v1", "v2", "v3", "v4"])
 def test_encodings_are_what_the_course_defines(version):
     """A few entries, recomputed from the course's formulas with plain Python floats."""
@@ -79,6 +84,7 @@ def test_encodings_are_what_the_course_defines(version):
             )
 
 
+@pytest.mark.todos("6-4", "6-5")
 def test_gpt_ver_3_adds_the_encoding_to_the_token_embeddings():
     torch.manual_seed(0)
     model = GPTVer3(HeadVer4(T, C, C), V, T, C)
@@ -122,6 +128,7 @@ LACKS = {"v1": "values within [-1, 1]", "v2": "distance independent of length",
          "v3": "same distance k apart everywhere", "v4": None}  # fmt: skip
 
 
+@pytest.mark.todos(version=ENCODING_TODO)
 @pytest.mark.parametrize("version", LACKS)
 @pytest.mark.parametrize("prop", PROPERTIES)
 def test_positional_encoding_property_table(version, prop):
