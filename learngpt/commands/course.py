@@ -57,7 +57,7 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     watch = with_dir(actions.add_parser("watch", help="re-check the current step on every save"))
     for parser in (check_p, watch):
         parser.add_argument("--timeout", type=seconds, default=limits.DEFAULT_S, metavar="SECONDS",
-                            help="each test's time limit (five times it for tests that train; "
+                            help="each test's time limit (twenty times it for a claim's training; "
                             "default %(default)g)")  # fmt: skip
 
     with_dir(actions.add_parser("progress", help="every step and TODO: done or not")).set_defaults(

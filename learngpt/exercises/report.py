@@ -143,6 +143,8 @@ def pytest_runtest_makereport(item, call):
             record.update(describe(call.excinfo.value))
             if record["kind"] in ("assertion", "error"):
                 record["mistake"] = _mistake(item)
+            if record["kind"] == "timeout":  # the next tests would most likely hang there too
+                item.session.shouldstop = "a test ran out of time"
         _write(record)
 
 

@@ -4,7 +4,7 @@ The child is pytest with the report plugin (learngpt.exercises.report), which wr
 line as each test starts and one when it ends, and gives each test its time limit (a soft one
 that fails the test, a hard one that ends the process). If the child ends in the middle of a
 test (the hard limit), that test ran out of time: the stacks the hard limit wrote say where the
-learner's code was, and the child runs again without the tests already done. Every child runs
+learner's code was. The first test that runs out of time ends the step's check. The child runs
 in its own process group, which is killed at the end, so nothing the learner's code started
 lives on.
 """
@@ -30,11 +30,11 @@ FRAME = re.compile(
 )
 
 
-def command(step: int, skip: list[str], select: list[str] | None) -> list[str]:
+def command(step: int, select: list[str] | None) -> list[str]:
     tests = [f"tests/test_{step}.py::{name}" for name in select] if select else []
+    plugins = ["-p", "learngpt.exercises.report", "-p", "no:cacheprovider", "-p", "no:randomly"]
     return [sys.executable, "-m", "pytest", *(tests or [f"tests/test_{step}.py"]), "-q", "-s",
-            "-p", "learngpt.exercises.report", "-p", "no:cacheprovider", "-p", "no:randomly",
-            *(f"--deselect={nodeid}" for nodeid in skip)]  # fmt: skip
+            *plugins]  # fmt: skip
 
 
 def _kill_group(process: subprocess.Popen) -> None:
@@ -88,31 +88,27 @@ def run_tests(
     lang: str = "ko",
     select: list[str] | None = None,
 ) -> list[dict]:
-    """The report plugin's records of tests/test_<step>.py (or of the `select`ed tests)."""
-    records: list[dict] = []
-    skip: list[str] = []
+    """The report plugin's records of tests/test_<step>.py (or of the `select`ed tests).
+
+    The step stops at its first test that runs out of time (the others would most likely run
+    into the same code): the learner sees where it was, fixes it, checks again."""
     with tempfile.TemporaryDirectory() as tmp:
-        for attempt in range(100):  # each attempt ends at least one test
-            report, dump = Path(tmp) / f"report{attempt}.jsonl", Path(tmp) / f"dump{attempt}"
-            report.touch()
-            env = {**os.environ, "LEARNGPT_CHECK_REPORT": str(report), "LEARNGPT_LANG": lang,
-                   "LEARNGPT_CHECK_TIMEOUT": str(timeout), "LEARNGPT_CHECK_DUMP": str(dump),
-                   "PYTHONDONTWRITEBYTECODE": "1"}  # fmt: skip
-            idle = timeout * limits.TRAINING_FACTOR + limits.HARD_GRACE_S + WATCHDOG_GRACE_S
-            run_child(command(step, skip, select), workspace, env, report, idle)
-            lines = report.read_text(encoding="utf-8").splitlines()
-            new = [json.loads(line) for line in lines if line.strip()]
-            ended = [r for r in new if r.get("kind") != "started"]
-            records += ended
-            done = {r["nodeid"] for r in ended}
-            started = [r["nodeid"] for r in new if r.get("kind") == "started"]
-            hung = [nodeid for nodeid in started if nodeid not in done]
-            if not hung:
-                break
+        report, dump = Path(tmp) / "report.jsonl", Path(tmp) / "dump"
+        report.touch()
+        env = {**os.environ, "LEARNGPT_CHECK_REPORT": str(report), "LEARNGPT_LANG": lang,
+               "LEARNGPT_CHECK_TIMEOUT": str(timeout), "LEARNGPT_CHECK_DUMP": str(dump),
+               "PYTHONDONTWRITEBYTECODE": "1"}  # fmt: skip
+        idle = timeout * limits.TRAINING_FACTOR + limits.HARD_GRACE_S + WATCHDOG_GRACE_S
+        run_child(command(step, select), workspace, env, report, idle)
+        lines = report.read_text(encoding="utf-8").splitlines()
+        new = [json.loads(line) for line in lines if line.strip()]
+        records = [r for r in new if r.get("kind") != "started"]
+        done = {r["nodeid"] for r in records}
+        hung = [r["nodeid"] for r in new if r.get("kind") == "started" and r["nodeid"] not in done]
+        if hung:  # the hard limit ended the process in the middle of this test
             records.append({"test": hung[-1].split("::")[-1], "nodeid": hung[-1],
                             "outcome": "failed", "kind": "timeout", "todos": [],
                             **where_it_hung(dump)})  # fmt: skip
-            skip += [*done, hung[-1]]
     for record in records:
         if record.get("kind") == "timeout":
             record["seconds"] = timeout
