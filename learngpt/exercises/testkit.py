@@ -131,10 +131,11 @@ def _not_finite(actual: torch.Tensor, expected: torch.Tensor, what: str) -> str 
     if not bool(bad.any()):
         return None
     where = _first(bad)
-    kind = "nan" if bool(torch.isnan(actual[where])) else "inf"
-    message = say(f"check.{kind}", what=what, where=where, count=int(bad.sum()))
+    nan = bool(torch.isnan(actual[where]))
+    key = "check.nan" if nan else "check.inf"
+    message = say(key, what=what, where=where, count=int(bad.sum()))
     rows = torch.isnan(actual).all(dim=-1) if actual.dim() >= 2 else torch.tensor(False)
-    if kind == "nan" and bool(rows.any()):  # softmax over a row of nothing but -inf
+    if nan and bool(rows.any()):  # softmax over a row of nothing but -inf
         message += "\n" + say("check.nan_row", row=_first(rows))
     return message
 
