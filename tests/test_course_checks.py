@@ -276,5 +276,6 @@ def test_reset_and_start_force_keep_the_learners_code(answer_keys, tmp_path, cap
 
 
 def test_timeout_must_be_a_number_of_seconds(capsys):
-    assert main(["course", "check", "1", "--timeout", "0"]) == 2
-    assert "not a number of seconds above 0" in capsys.readouterr().err
+    for command in ("check", "watch"):
+        assert main(["course", command, "--timeout", "0"]) == 2
+        assert "not a number of seconds above 0" in capsys.readouterr().err
