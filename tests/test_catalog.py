@@ -33,6 +33,7 @@ def test_text_fills_placeholders_and_lang_here_reads_the_environment(monkeypatch
 
 # Keys a program builds from a name rather than spells out, and where each name comes from.
 def _computed_families() -> dict[str, set[str]]:
+    from learngpt.exercises.probes import MISTAKES
     from learngpt.experiments import make_experiments
 
     parts = ("title", "teaches", "hints", "questions")  # syllabus.Step.title() etc.
@@ -43,6 +44,8 @@ def _computed_families() -> dict[str, set[str]]:
         "status.": {"done", "failing", "not started", "unchecked"},  # check.status_word()
         "claims.": set(make_experiments()),  # testkit.claim_holds()
         "numbers.": set(re.findall(r'record\(\s*"([\w-]+)"', _sources())),  # testkit.record()
+        # explain.with_mistake(); tests/test_mistakes.py checks each is named on its mutation
+        "mistakes.": {m.key for m in MISTAKES},
         "tests.6.props.": set(re.findall(r'^    "(\w+)": \w+,$', test_6, re.MULTILINE)),
     }
 

@@ -3,6 +3,8 @@
 learngpt course start DIR [--lang ko|en] [--force] [--solutions]
 learngpt course check [N | --all] [--dir DIR]
 learngpt course progress | hint N | solution N | answers N | watch   [--dir DIR]
+learngpt course restore | reset N   [--dir DIR]
+learngpt course check and watch take --timeout SECONDS: each test's time limit
 
 Every action takes --lang: the workspace remembers the language it was made in (Korean unless
 `start --lang en`), and --lang overrides it; outside a workspace the course speaks Korean.
@@ -15,12 +17,25 @@ import time
 from pathlib import Path
 
 from learngpt.errors import UserError
-from learngpt.exercises import answers, tutor, workspace
+from learngpt.exercises import answers, backup, integrity, limits, tutor, workspace
 from learngpt.exercises.catalog import DEFAULT_LANG, LANGS, text
 from learngpt.exercises.check import check, current_step, format_result
 from learngpt.exercises.syllabus import STEPS
 
 STEP_NUMBERS = [step.number for step in STEPS]
+
+
+def timeout_of(args: argparse.Namespace) -> float:
+    """--timeout as seconds (a number above 0); refused in the learner's language."""
+    if args.timeout is None:
+        return limits.DEFAULT_S
+    try:
+        number = float(args.timeout)
+    except ValueError:
+        number = 0.0
+    if not number > 0 or number == float("inf"):
+        raise UserError(text("errors.timeout", lang_anywhere(args), value=args.timeout))
+    return number
 
 
 def add_command(commands: argparse._SubParsersAction) -> None:
@@ -52,6 +67,11 @@ def add_command(commands: argparse._SubParsersAction) -> None:
                          help="the step (default: the first unfinished one)")  # fmt: skip
     check_p.add_argument("--all", action="store_true", help="check every step in order")
     check_p.set_defaults(run=run_check)
+    watch = with_dir(actions.add_parser("watch", help="re-check the current step on every save"))
+    for parser in (check_p, watch):
+        parser.add_argument("--timeout", metavar="SECONDS",
+                            help="each test's time limit (twenty times it for a claim's training; "
+                            f"default {limits.DEFAULT_S:g})")  # fmt: skip
 
     with_dir(actions.add_parser("progress", help="every step and TODO: done or not")).set_defaults(
         run=run_progress
@@ -71,8 +91,12 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     )
     answer.add_argument("step", type=int, choices=STEP_NUMBERS)
     answer.set_defaults(run=run_answers)
-    watch = with_dir(actions.add_parser("watch", help="re-check the current step on every save"))
     watch.set_defaults(run=run_watch)
+    restore = actions.add_parser("restore", help="put back the course's tests, conftest, config")
+    with_dir(restore).set_defaults(run=run_restore)
+    reset = with_dir(actions.add_parser("reset", help="a step's files back to their stubs"))
+    reset.add_argument("step", type=int, choices=STEP_NUMBERS)
+    reset.set_defaults(run=run_reset)
 
 
 def here(args: argparse.Namespace) -> tuple[Path, str]:
@@ -93,7 +117,9 @@ def lang_anywhere(args: argparse.Namespace) -> str:
 
 def run_start(args: argparse.Namespace) -> int:
     lang = args.lang or DEFAULT_LANG
-    workspace.start(args.dir, lang=lang, force=args.force, solutions=args.solutions)
+    written = workspace.start(args.dir, lang=lang, force=args.force, solutions=args.solutions)
+    if written[-1].startswith(backup.BACKUP_DIR):
+        print(text("check.kept", lang, where=Path(args.dir) / written[-1]))
     wrote = "start.wrote_solutions" if args.solutions else "start.wrote_todos"
     print(text(wrote, lang, dir=args.dir))
     print(text("start.next", lang, dir=args.dir))
@@ -103,12 +129,13 @@ def run_start(args: argparse.Namespace) -> int:
 def run_check(args: argparse.Namespace) -> int:
     if args.all and args.step is not None:
         raise UserError(text("errors.step_or_all", lang_anywhere(args)))
+    timeout = timeout_of(args)
     where, lang = here(args)
     steps = STEP_NUMBERS if args.all else [args.step or current_step(where)]
     ok = True
     for step in steps:
         started = time.perf_counter()
-        result = check(where, step, lang)
+        result = check(where, step, lang, timeout)
         seconds = time.perf_counter() - started
         print(
             format_result(result, lang) + text("result.seconds", lang, seconds=seconds), flush=True
@@ -140,17 +167,38 @@ def run_answers(args: argparse.Namespace) -> int:
 
 
 def run_watch(args: argparse.Namespace) -> int:
+    timeout = timeout_of(args)
     where, lang = here(args)
 
     def recheck() -> None:
         step = current_step(where)
         print("\n" + text("watch.checking", lang, time=time.strftime("%H:%M:%S"), step=step),
               flush=True)  # fmt: skip
-        print(format_result(check(where, step, lang), lang), flush=True)
+        print(format_result(check(where, step, lang, timeout), lang), flush=True)
         print(text("watch.watching", lang), flush=True)
 
     try:
         tutor.watch(where, recheck)
     except KeyboardInterrupt:
         print("\n" + text("watch.stopped", lang))
+    return 0
+
+
+def run_restore(args: argparse.Namespace) -> int:
+    where, lang = here(args)
+    restored, kept = integrity.restore(where)
+    if not restored:
+        print(text("check.nothing_to_restore", lang))
+        return 0
+    print(text("check.restored", lang, files=", ".join(restored)))
+    if kept:
+        print(text("check.kept", lang, where=kept))
+    return 0
+
+
+def run_reset(args: argparse.Namespace) -> int:
+    where, lang = here(args)
+    files, kept = workspace.reset(where, args.step)
+    print(text("check.reset", lang, step=args.step, files=", ".join(files)))
+    print(text("check.kept", lang, where=kept) if kept else text("check.nothing_kept", lang))
     return 0

@@ -132,9 +132,33 @@ def workspace_source(file: WorkspaceFile, solutions: bool = False, lang: str = D
 
 
 def package_init(lang: str = DEFAULT_LANG) -> str:
-    """mygpt/__init__.py: every class importable as `from mygpt import HeadVer4`."""
-    lines = ['"""' + text("stub.init", lang) + '"""', ""]
-    lines += [f"from mygpt.{f.name[:-3]} import {', '.join(f.classes)}" for f in WORKSPACE_FILES]
-    names = [name for f in WORKSPACE_FILES for name in f.classes]
-    lines += ["", "__all__ = [", *(f'    "{n}",' for n in names), "]"]
+    """mygpt/__init__.py: every class importable as `from mygpt import HeadVer4`, lazily.
+
+    A class's file is imported when the class is first asked for (PEP 562's module __getattr__),
+    so a syntax error in one file fails only the steps whose tests use it.
+    """
+    lines = [
+        '"""' + text("stub.init", lang),
+        "",
+        text("stub.init_lazy", lang) + '"""',
+        "",
+        "from importlib import import_module",
+        "",
+        "FILES = {",
+        *(f'    "{name}": "{f.name[:-3]}",' for f in WORKSPACE_FILES for name in f.classes),
+        "}",
+        "__all__ = list(FILES)",
+        "",
+        "",
+        "def __getattr__(name):",
+        "    if name not in FILES:",
+        '        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")',
+        '    value = getattr(import_module(f"{__name__}.{FILES[name]}"), name)',
+        "    globals()[name] = value",
+        "    return value",
+        "",
+        "",
+        "def __dir__():",
+        "    return sorted([*globals(), *FILES])",
+    ]
     return "\n".join(lines) + "\n"

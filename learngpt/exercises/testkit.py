@@ -21,10 +21,15 @@ from torch import nn
 
 from learngpt.config import CourseConfig, load_config
 from learngpt.data import split_data
+from learngpt.exercises import limits
 from learngpt.exercises.catalog import say
 from learngpt.experiments import CourseModels, best_time, make_experiments, run_experiment
 from learngpt.resources import course_config_path, shakespeare_path
 from learngpt.tokenizers import CharTokenizer
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "todos(*ids, **by_parameter): the TODOs a test exercises")
 
 
 @pytest.fixture(autouse=True)
@@ -103,6 +108,7 @@ def claim_holds(course, name: str, config: CourseConfig, splits, vocab_size: int
     config = experiment.config(config, setup="test")
     for model in (experiment.baseline, experiment.variant):  # unwritten TODOs fail here, at once
         model.build(config, vocab_size)(torch.zeros(1, config.block_size, dtype=torch.long))
+    limits.stretch(limits.TRAINING_FACTOR)  # training two models takes longer than a probe
     result = run_experiment(experiment, config, *splits, vocab_size)
     (seed,) = result.seeds
     e = result.experiment
@@ -127,15 +133,46 @@ def prefix_mean(x: torch.Tensor) -> torch.Tensor:
     return x.cumsum(dim=1) / counts
 
 
-def assert_close(actual: torch.Tensor, expected: torch.Tensor, what: str, atol: float = 1e-5):
-    """Fail with where and by how much `actual` differs from `expected`, in a learner's words."""
+def _first(mask: torch.Tensor) -> tuple[int, ...]:
+    return tuple(int(i) for i in torch.nonzero(mask)[0])
+
+
+def _not_finite(actual: torch.Tensor, expected: torch.Tensor, what: str) -> str | None:
+    """NaN or inf where `expected` has a number: what, where first, and the likely cause."""
+    bad = ~torch.isfinite(actual) & torch.isfinite(expected)
+    if not bool(bad.any()):
+        return None
+    where = _first(bad)
+    nan = bool(torch.isnan(actual[where]))
+    key = "check.nan" if nan else "check.inf"
+    message = say(key, what=what, where=where, count=int(bad.sum()))
+    rows = torch.isnan(actual).all(dim=-1) if actual.dim() >= 2 else torch.tensor(False)
+    if nan and bool(rows.any()):  # softmax over a row of nothing but -inf
+        message += "\n" + say("check.nan_row", row=_first(rows))
+    return message
+
+
+def assert_close(actual: object, expected: torch.Tensor, what: str, atol: float = 1e-5):
+    """Fail with where and by how much `actual` differs from `expected`, in a learner's words.
+
+    Never fails on its own account: a learner's None, wrong shape, NaN or inf is named as such.
+    """
+    if not isinstance(actual, torch.Tensor):
+        raise AssertionError(say("check.not_a_tensor", what=what, got=type(actual).__name__))
     assert actual.shape == expected.shape, (
         f"{what}: expected shape {tuple(expected.shape)}, got {tuple(actual.shape)}"
     )
-    diff = (actual.detach() - expected.detach()).abs()
-    if not bool(torch.all(diff <= atol + 1e-5 * expected.detach().abs())):
-        where = tuple(int(i) for i in torch.nonzero(diff == diff.max())[0])
-        raise AssertionError(f"{what}: they differ by up to {diff.max():.4g} at index {where}")
+    actual, expected = actual.detach().double(), expected.detach().double()
+    bad = _not_finite(actual, expected, what)
+    if bad:
+        raise AssertionError(bad)
+    diff = (actual - expected).abs()
+    too_far = ~(diff <= atol + 1e-5 * expected.abs())  # NaN where expected is NaN counts too
+    if bool(too_far.any()):
+        largest = diff[too_far].max()
+        hit = (diff == largest) & too_far  # none when the largest is NaN
+        where = _first(hit if bool(hit.any()) else too_far)
+        raise AssertionError(f"{what}: they differ by up to {float(largest):.4g} at index {where}")
 
 
 def assert_same_function(head: nn.Module, name: str, shape: tuple[int, ...]) -> None:
@@ -146,6 +183,8 @@ def assert_same_function(head: nn.Module, name: str, shape: tuple[int, ...]) -> 
     out, expected = head(x), prefix_mean(x_ref)
     assert_close(out, expected, f"{name} must equal HeadVer1 (the prefix average) on one input")
     weights = torch.randn(shape)
+    if not (isinstance(out, torch.Tensor) and out.requires_grad):  # e.g. computed under no_grad
+        raise AssertionError(say("check.no_gradient", name=name))
     (out * weights).sum().backward()
     (expected * weights).sum().backward()
     assert_close(x.grad, x_ref.grad, f"{name}'s gradient must equal HeadVer1's")

@@ -8,6 +8,7 @@ DIR/
   README.md       the steps, what each teaches, which files to edit, the commands
   lessons/        one lesson per step, in the course's words;  img/: the course's figures
   .learngpt/      the workspace's language, hint stages and last check results
+  .backup/<time>/ the learner's files as they were before reset, restore or start --force
 
 Everything a learner reads is in the workspace's one language (`--lang`, Korean by default).
 """
@@ -20,7 +21,9 @@ from importlib.resources import files
 from pathlib import Path
 
 from learngpt.errors import UserError
+from learngpt.exercises.backup import keep_changed
 from learngpt.exercises.catalog import DEFAULT_LANG, LANGS, text
+from learngpt.exercises.limits import DEFAULT_S as DEFAULT_TIMEOUT_S
 from learngpt.exercises.skeleton import package_init, workspace_source
 from learngpt.exercises.syllabus import STEPS, WORKSPACE_FILES, files_of, todos_of
 from learngpt.fileio import atomic_write_text
@@ -58,7 +61,8 @@ def start(
     """Write a workspace into `directory`; return the paths written.
 
     A directory with anything in it is refused unless `force` (then the course's files are
-    written over the ones there, and nothing else is touched).
+    written over the ones there, and nothing else is touched): files it changes are first kept
+    in .backup/<time>/, whose path is then the last one returned.
     """
     if lang not in LANGS:
         raise UserError(f"unknown language '{lang}'; use one of: {', '.join(LANGS)}")
@@ -68,6 +72,7 @@ def start(
     if directory.is_dir() and any(directory.iterdir()) and not force:
         raise UserError(text("errors.not_empty", lang, dir=directory))
     texts = workspace_files(lang, solutions)  # everything is made before anything is written
+    kept = keep_changed(directory, texts) if directory.is_dir() else None  # the learner's code
     for relative, content in texts.items():
         path = directory / relative
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -78,7 +83,8 @@ def start(
     ):
         shutil.copyfile(source, directory / relative)
     figures = copy_figures(directory / "img")
-    return [*texts, "input.txt", "config.yaml", *figures]
+    written = [*texts, "input.txt", "config.yaml", *figures]
+    return written + ([kept.relative_to(directory).as_posix()] if kept else [])
 
 
 def copy_figures(folder: Path) -> list[str]:
@@ -135,4 +141,16 @@ def readme(lang: str) -> str:
         lesson = text("readme.lesson_link", lang, path=f"lessons/{step.lesson}.md")
         title, teaches = step.title(lang), step.teaches(lang)
         rows.append(f"| {step.number} | {title} | {teaches} | {edit} | {todos} | {lesson} |")
-    return text("readme.body", lang, steps="\n".join(rows), language=lang)
+    return text(
+        "readme.body", lang, steps="\n".join(rows), language=lang, timeout=DEFAULT_TIMEOUT_S
+    )
+
+
+def reset(workspace: Path, step: int) -> tuple[list[str], Path | None]:
+    """Put step `step`'s files back to their stubs, the learner's versions kept first."""
+    lang = lang_of(workspace)
+    stubs = {f"mygpt/{f.name}": workspace_source(f, lang=lang) for f in files_of(step)}
+    kept = keep_changed(workspace, stubs)
+    for relative, content in stubs.items():
+        atomic_write_text(workspace / relative, content)
+    return list(stubs), kept

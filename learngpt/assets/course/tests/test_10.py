@@ -36,10 +36,18 @@ def test_block_ver_4_output_is_always_the_same_in_eval_mode():
     outputs = [block(x) for _ in range(5)]
     for out in outputs[1:]:
         assert torch.equal(out, outputs[0]), say("tests.10.eval_same")
-    same = BlockVer3(block.head, 16)
-    same.load_state_dict(block.state_dict())
+    assert_close(make_block(0.0).train()(x), outputs[0], say("check.dropout_zero"))
+    torch.manual_seed(0)  # BlockVer3 from the seed make_block uses: the same weights, by behaviour
+    same = BlockVer3(MultiHeadVer2(8, 16, 4), 16)
     assert_close(outputs[0], same(x), say("tests.10.eval_is_v3"))
     record("dropout_eval", {"diff": float((outputs[0] - same(x)).abs().max())})
+
+
+def test_block_ver_4_drops_only_what_the_sublayers_add():
+    """With p = 1 dropout zeroes all it touches: only the residual path, x itself, is left."""
+    block = make_block(1.0).train()
+    x = torch.randn(4, 8, 16)
+    assert_close(block(x), x, say("check.dropout_all"))
 
 
 def test_dropout_helps(course_config, char_splits, char_tokenizer):

@@ -16,6 +16,7 @@ from learngpt.exercises.testkit import assert_close, prefix_mean, small_text_dat
 from learngpt.training.loop import train_model
 
 
+@pytest.mark.todos("2-1")
 @pytest.mark.parametrize("shape", [(1, 1, 1), (2, 5, 3), (4, 8, 16)])
 def test_head_ver_1_is_the_prefix_average(shape):
     torch.manual_seed(0)
@@ -24,6 +25,7 @@ def test_head_ver_1_is_the_prefix_average(shape):
     assert_close(HeadVer1()(x), expected, say("tests.2.prefix_mean"))
 
 
+@pytest.mark.todos("2-1")
 def test_head_ver_1_batches_never_talk_to_each_other():
     torch.manual_seed(0)
     x = torch.randn(3, 6, 4)
@@ -36,6 +38,7 @@ def test_head_ver_1_batches_never_talk_to_each_other():
     )
 
 
+@pytest.mark.todos("2-1")
 def test_head_ver_1_only_looks_at_the_past():
     torch.manual_seed(0)
     x = torch.randn(2, 6, 4)
@@ -45,6 +48,7 @@ def test_head_ver_1_only_looks_at_the_past():
     assert torch.equal(out_changed[:, :4], out[:, :4]), say("tests.2.past_only")
 
 
+@pytest.mark.todos("2-1", "2-2")
 @pytest.mark.parametrize("seed", [0, 1])
 def test_gpt_ver_2_with_head_ver_1_learns(shakespeare, course_config, seed):
     V, train_data, val_data = small_text_data(shakespeare[:20_000])
@@ -61,6 +65,7 @@ def test_gpt_ver_2_with_head_ver_1_learns(shakespeare, course_config, seed):
     assert last < math.log(V) - 0.5, say("tests.2.learns", last=float(last), lnv=math.log(V))
 
 
+@pytest.mark.todos("2-2")
 def test_gpt_ver_2_logits_have_the_right_shape():
     torch.manual_seed(0)
     V = 10
@@ -69,6 +74,7 @@ def test_gpt_ver_2_logits_have_the_right_shape():
     assert logits.shape == (2, 3, V), say("tests.2.logits_shape", V=V)
 
 
+@pytest.mark.todos("2-2")
 def test_generate_reads_only_the_last_block_size_tokens():
     """Contexts longer than block_size work; only their last block_size tokens matter."""
     torch.manual_seed(0)

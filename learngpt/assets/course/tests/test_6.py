@@ -15,6 +15,7 @@ from learngpt.exercises.catalog import say
 from learngpt.exercises.testkit import assert_close
 
 V, T, C = 12, 8, 16
+ENCODING_TODO = {"v1": "6-1", "v2": "6-2", "v3": "6-3", "v4": "6-4"}  # the TODO of each version
 
 MODELS = {
     "GPTVer1": lambda: GPTVer1(V, T),
@@ -25,6 +26,7 @@ MODELS = {
 }
 
 
+@pytest.mark.todos("6-4", "6-5")
 @pytest.mark.parametrize("name", MODELS)
 def test_only_gpt_ver_3_tells_the_positions_of_a_repeated_token_apart(name):
     torch.manual_seed(0)
@@ -38,6 +40,7 @@ def test_only_gpt_ver_3_tells_the_positions_of_a_repeated_token_apart(name):
         assert same_everywhere, say("tests.6.same", name=name)
 
 
+@pytest.mark.todos("6-5")
 def test_gpt_ver_3_generates_from_a_context_longer_than_block_size():
     torch.manual_seed(0)
     model = GPTVer3(HeadVer4(T, C, C), V, T, C)
@@ -50,6 +53,7 @@ def encoding(version: str, block_size: int, embed_size: int = C) -> torch.Tensor
     return getattr(GPTVer3, f"pos_encodings_{version}")(block_size, embed_size)
 
 
+@pytest.mark.todos(version=ENCODING_TODO)
 @pytest.mark.parametrize("version", ["v1", "v2", "v3", "v4"])
 @pytest.mark.parametrize(("block_size", "embed_size"), [(1, 4), (8, 16), (50, 7)])
 def test_encodings_are_block_size_by_embed_size(version, block_size, embed_size):
@@ -58,6 +62,7 @@ def test_encodings_are_block_size_by_embed_size(version, block_size, embed_size)
     assert torch.isfinite(pe).all(), say("tests.6.enc_finite", version=version)
 
 
+@pytest.mark.todos(version=ENCODING_TODO)
 @pytest.mark.parametrize("version", ["v1", "v2", "v3", "v4"])
 def test_encodings_are_what_the_course_defines(version):
     """A few entries, recomputed from the course's formulas with plain Python floats."""
@@ -80,6 +85,7 @@ def test_encodings_are_what_the_course_defines(version):
             )
 
 
+@pytest.mark.todos("6-4", "6-5")
 def test_gpt_ver_3_adds_the_encoding_to_the_token_embeddings():
     torch.manual_seed(0)
     model = GPTVer3(HeadVer4(T, C, C), V, T, C)
@@ -122,6 +128,7 @@ PROPERTIES = {  # named in the catalog: tests.6.props.<name>
 LACKS = {"v1": "bounded", "v2": "length", "v3": "shift", "v4": None}
 
 
+@pytest.mark.todos(version=ENCODING_TODO)
 @pytest.mark.parametrize("version", LACKS)
 @pytest.mark.parametrize("prop", PROPERTIES)
 def test_positional_encoding_property_table(version, prop):

@@ -6,6 +6,7 @@ Run `pytest tests/test_8.py -s -vv` to see the numbers behind each claim.
 from __future__ import annotations
 
 import mygpt
+import pytest
 import torch
 from mygpt import BlockVer1, BlockVer2, FeedForward, MultiHeadVer2
 
@@ -13,6 +14,7 @@ from learngpt.exercises.catalog import say
 from learngpt.exercises.testkit import assert_close, claim_holds, record
 
 
+@pytest.mark.todos("8-1")
 def test_feed_forward_has_the_course_shapes_and_works_position_wise():
     torch.manual_seed(0)
     C = 16
@@ -33,6 +35,7 @@ def test_feed_forward_has_the_course_shapes_and_works_position_wise():
     )
 
 
+@pytest.mark.todos("8-1", "8-2")
 def test_block_ver_1_is_attention_then_feed_forward():
     torch.manual_seed(0)
     block = BlockVer1(MultiHeadVer2(8, 16, 4), 16)
@@ -40,6 +43,7 @@ def test_block_ver_1_is_attention_then_feed_forward():
     assert_close(block(x), block.ffwd(block.head(x)), say("tests.8.block1"))
 
 
+@pytest.mark.todos("8-1", "8-3")
 def test_block_ver_2_adds_each_sublayer_to_its_input():
     torch.manual_seed(0)
     block = BlockVer2(MultiHeadVer2(8, 16, 4), 16)
@@ -48,9 +52,11 @@ def test_block_ver_2_adds_each_sublayer_to_its_input():
     assert_close(block(x), h + block.ffwd(h), say("tests.8.block2"))
 
 
+@pytest.mark.todos("8-1", "8-2")
 def test_ffn_helps(course_config, char_splits, char_tokenizer):
     claim_holds(mygpt, "ffn", course_config, char_splits, char_tokenizer.vocab_size)
 
 
+@pytest.mark.todos("8-1", "8-2", "8-3")
 def test_residual_conn_helps_when_network_is_deep(course_config, char_splits, char_tokenizer):
     claim_holds(mygpt, "residual", course_config, char_splits, char_tokenizer.vocab_size)
