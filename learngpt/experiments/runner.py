@@ -4,11 +4,13 @@ For a given seed both models start from `torch.manual_seed(seed)`, and train_mod
 batches from generators seeded with the same seed: the one thing that differs between the two
 runs is the thing the claim is about.
 
-With `concurrent`, the two models of a seed train at once: the baseline in a forked child
-process, the variant here, each on one thread (on a 2-core machine a claim's check takes half
-the time). Every process seeds torch itself before it builds its model and draws its batches
-from its own generators, so the losses are exactly those of the runs one after the other
-(tests/test_experiments.py compares them).
+`fast` (the course's tests) changes nothing but the time, for callers that read only the final
+losses: the two models of a seed train at once, the baseline in a forked child process, the
+variant here, each on one thread (on a 2-core machine a claim takes half the time); and only
+the final loss estimate is computed (the earlier ones only draw their batches from the
+estimates' generator). Every process seeds torch itself before it builds its model and draws
+its batches from its own generators, so the final losses are exactly those of the plain runs
+(tests/test_experiments.py compares them); the histories hold only the final estimate.
 """
 
 from __future__ import annotations
@@ -49,17 +51,19 @@ def train_one(
     splits: tuple[torch.Tensor, torch.Tensor],
     vocab_size: int,
     device: str = "cpu",
+    final_only: bool = False,
 ) -> History:
     """Build `model` from torch seeded with config.seed, train it, return its history."""
     torch.manual_seed(config.seed)
     built = model.build(config, vocab_size).to(device)
-    return train_model(built, *splits, config)
+    return train_model(built, *splits, config, final_only=final_only)
 
 
 def _train_in_child(send: Connection, model: Model, config, splits, vocab_size: int) -> None:
     try:
         torch.set_num_threads(1)
-        send.send(("ok", dataclasses.asdict(train_one(model, config, splits, vocab_size))))
+        history = train_one(model, config, splits, vocab_size, final_only=True)
+        send.send(("ok", dataclasses.asdict(history)))
     except BaseException as exc:  # said in the parent, which trains that model again itself
         send.send(("failed", repr(exc)))
     finally:
@@ -74,9 +78,10 @@ def can_train_concurrently(device: str) -> bool:
 def train_pair(
     experiment: Experiment, config: CourseConfig, splits, vocab_size: int
 ) -> tuple[History, History]:
-    """(baseline, variant) of one seed on the CPU: the baseline in a forked child while this
-    process trains the variant. If the child fails (say, the learner's class raises), the
-    baseline trains here afterwards, so its error surfaces here with its own traceback."""
+    """(baseline, variant) of one seed on the CPU, final estimates only: the baseline in a
+    forked child while this process trains the variant. If the child fails (say, the learner's
+    class raises), the baseline trains here afterwards: its error surfaces here, with its own
+    traceback."""
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
     args = (send, experiment.baseline, config, splits, vocab_size)
@@ -87,7 +92,7 @@ def train_pair(
         child.start()
     send.close()
     try:
-        variant = train_one(experiment.variant, config, splits, vocab_size)
+        variant = train_one(experiment.variant, config, splits, vocab_size, final_only=True)
         try:
             status, payload = receive.recv()
         except EOFError:  # the child died without a word
@@ -99,7 +104,7 @@ def train_pair(
         receive.close()
     if status == "ok":
         return History(**payload), variant
-    return train_one(experiment.baseline, config, splits, vocab_size), variant
+    return train_one(experiment.baseline, config, splits, vocab_size, final_only=True), variant
 
 
 def run_experiment(
@@ -110,19 +115,19 @@ def run_experiment(
     vocab_size: int,
     seeds: Sequence[int] = (0,),
     progress: Callable[[str], None] | None = None,
-    concurrent: bool = False,
+    fast: bool = False,
 ) -> ExperimentResult:
     """Train the baseline and the variant of `experiment` with `config`, once per seed.
 
     `config` is used as given (get the experiment's set-up with `experiment.config(...)`);
-    only its seed is replaced. `concurrent`: both models of a seed at once, where the CPU
-    allows it (the same results; see the module's docstring).
+    only its seed is replaced. `fast`: the same final losses in less time, the histories
+    holding only them (see the module's docstring).
     """
     if isinstance(experiment, str):
         experiment = get_experiment(experiment)
     splits = experiment_data(experiment, train_data, val_data)
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    concurrent = concurrent and can_train_concurrently(device)
+    concurrent = fast and can_train_concurrently(device)
     results = []
     with one_cpu_thread():
         for seed in seeds:
@@ -136,6 +141,6 @@ def run_experiment(
             for model in (experiment.baseline, experiment.variant):
                 if progress:
                     progress(f"{experiment.name}: seed {seed}: training {model.label}")
-                histories.append(train_one(model, seeded, splits, vocab_size, device))
+                histories.append(train_one(model, seeded, splits, vocab_size, device, fast))
             results.append(SeedResult(seed, *histories))
     return ExperimentResult(experiment, config, results)
