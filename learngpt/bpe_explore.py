@@ -1,6 +1,7 @@
 """The course's BPE exploration (`learngpt bpe-explore`): watching the vocabulary grow and shrink.
 
-Runs word-level BPE (learngpt/tokenizers/word_bpe.py) on the course's word list, on the words of
+Runs word-level BPE (learngpt/tokenizers/word_bpe.py) on a stand-in for the course's word list
+(COURSE_WORDS: the course's text does not show its main_bpe.py's words), on the words of
 a word-list file (--words) or on the words of a text (--data), prints the vocabulary every 10
 merges and plots the vocabulary size against the merge number.
 """

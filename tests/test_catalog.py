@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import string
+from pathlib import Path
 
-from learngpt.exercises import catalog
+from learngpt.exercises import catalog, syllabus
+from learngpt.resources import asset
 
 
 def _placeholders(value: str | list[str]) -> set[str]:
@@ -26,3 +29,45 @@ def test_text_fills_placeholders_and_lang_here_reads_the_environment(monkeypatch
     monkeypatch.delenv("LEARNGPT_LANG")
     assert catalog.lang_here(tmp_path) == catalog.DEFAULT_LANG
     assert catalog.say("check.no_test_ran") == catalog.text("check.no_test_ran", "ko")
+
+
+# Keys a program builds from a name rather than spells out, and where each name comes from.
+def _computed_families() -> dict[str, set[str]]:
+    from learngpt.exercises.probes import MISTAKES
+    from learngpt.experiments import make_experiments
+
+    parts = ("title", "teaches", "hints", "questions")  # syllabus.Step.title() etc.
+    test_6 = (asset("course", "tests", "test_6.py")).read_text(encoding="utf-8")
+    return {
+        "steps.": {f"{step.number}.{part}" for step in syllabus.STEPS for part in parts},
+        "todos.": {todo.id for todo in syllabus.TODOS},  # syllabus.Todo.instruction()
+        "status.": {"done", "failing", "not started", "unchecked"},  # check.status_word()
+        "claims.": set(make_experiments()),  # testkit.claim_holds()
+        "numbers.": set(re.findall(r'record\(\s*"([\w-]+)"', _sources())),  # testkit.record()
+        # explain.with_mistake(); tests/test_mistakes.py checks each is named on its mutation
+        "mistakes.": {m.key for m in MISTAKES},
+        "tests.6.props.": set(re.findall(r'^    "(\w+)": \w+,$', test_6, re.MULTILINE)),
+    }
+
+
+def _sources() -> str:
+    """Every Python file that may use a key: the package and the workspace's test files."""
+    package = Path(catalog.__file__).resolve().parent.parent
+    return "\n".join(p.read_text(encoding="utf-8") for p in sorted(package.rglob("*.py")))
+
+
+def test_every_key_is_used():
+    sources = _sources()
+    families = _computed_families()
+    unused = []
+    for key in catalog.catalog("en"):
+        if f'"{key}"' in sources or f"'{key}'" in sources:
+            continue
+        prefix = next((p for p in families if key.startswith(p)), None)
+        if prefix is None or key[len(prefix) :] not in families[prefix]:
+            unused.append(key)
+    assert unused == []
+    # and each family names real keys, not guesses
+    keys = catalog.catalog("ko")
+    for prefix, names in families.items():
+        assert sum(prefix + name in keys for name in names) >= 4, prefix

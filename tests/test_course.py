@@ -18,8 +18,9 @@ import time
 from pathlib import Path
 
 from learngpt.commands import main
+from learngpt.exercises.catalog import text
 from learngpt.exercises.skeleton import workspace_source
-from learngpt.exercises.syllabus import STEPS, files_of, todos_of
+from learngpt.exercises.syllabus import STEPS, files_of, get_step, todos_of
 from learngpt.exercises.workspace import start
 
 ALTERNATIVES = Path(__file__).parent / "course_alternatives"
@@ -62,7 +63,10 @@ def leave_todos(workspace: Path, step: int) -> None:
 
 
 def test_the_answer_key_and_different_correct_solutions_pass_every_step(tmp_path):
-    """With plain `pytest` in the workspace, as the course runs its tests."""
+    """Different solutions with plain `pytest` in the workspace, as the course runs its tests;
+    the (Korean) answer key with `learngpt course check --all`, which prints, for each passing
+    step, what its tests measured and the course's questions (step 7: the cost question, both
+    validation losses, parameters and FLOPs, Ver2's speed against Ver1's)."""
     answers, different = tmp_path / "answers", tmp_path / "different"
     for workspace in (answers, different):
         start(workspace, solutions=True)
@@ -73,12 +77,22 @@ def test_the_answer_key_and_different_correct_solutions_pass_every_step(tmp_path
     # slices) create the reference's parameters in its order, so that claim's 2 x 5000 training
     # steps would repeat the answer key's up to rounding: skipped there, to save a minute.
     different_command = pytest_command("-k", "not test_multi_head_helps")
+    check_all = [sys.executable, "-m", "learngpt", "course", "check", "--all"]
     results = run_two_at_a_time(
-        {"answers": (answers, pytest_command()), "different": (different, different_command)}
+        {"answers": (answers, check_all), "different": (different, different_command)}
     )
     for name, (out, returncode) in results.items():
         assert returncode == 0, f"{name}:\n{out[-3000:]}"
-        assert re.search(r"\d+ passed", out) and "failed" not in out
+    out = results["different"][0]
+    assert re.search(r"\d+ passed", out) and "failed" not in out
+    checked = results["answers"][0]
+    assert checked.count(text("result.done", "ko")) == len(STEPS), checked[-3000:]
+    step_7 = checked[checked.index("7단계: ") : checked.index("8단계: ")]
+    assert get_step(7).questions("ko")[0] in step_7  # the cost question, in the course's words
+    assert "파라미터: HeadVer4 768, MultiHeadVer1 1,040 (projection 272)" in step_7
+    assert "행렬곱 FLOPs: HeadVer4 524,288, MultiHeadVer1 655,360" in step_7
+    assert re.search(r"MultiHeadVer1 val loss \d\.\d{3} .*HeadVer4 val loss \d\.\d{3}", step_7)
+    assert re.search(r"MultiHeadVer1 \d+ us, MultiHeadVer2 \d+ us: Ver2가 \d+\.\d\d배 빠름", step_7)
 
 
 def test_each_step_fails_on_its_own_todo_until_it_is_written(tmp_path):
@@ -116,28 +130,28 @@ def test_start_refuses_a_directory_in_use_and_changes_nothing(tmp_path, capsys):
     gpt_v1.write_text(gpt_v1.read_text() + "# the learner's work\n")
     before = snapshot(workspace)
     capsys.readouterr()
-    assert main(["course", "start", str(workspace)]) == 2
-    assert "is not empty" in capsys.readouterr().err
+    assert main(["course", "start", str(workspace)]) == 2  # Korean, as it was not told --lang en
+    assert text("errors.not_empty", "ko", dir=workspace) in capsys.readouterr().err
     assert snapshot(workspace) == before
     # --force writes the course's files over the ones there, nothing else
     (workspace / "notes.txt").write_text("mine")
     assert main(["course", "start", str(workspace), "--force"]) == 0
     assert (workspace / "notes.txt").read_text() == "mine"
     assert "the learner's work" not in gpt_v1.read_text()
-    assert gpt_v1.read_text().index("구현해주세요") < gpt_v1.read_text().index("Write")  # ko first
+    assert "구현해주세요" in gpt_v1.read_text() and "Write" not in gpt_v1.read_text()  # ko only
 
 
 def test_check_hint_solution_and_progress_walk_a_learner_through_step_3(tmp_path, capsys):
     start(tmp_path, solutions=True)
     leave_todos(tmp_path, 3)
-    ws = ["--dir", str(tmp_path)]
+    ws = ["--dir", str(tmp_path), "--lang", "en"]  # the workspace is Korean; --lang overrides
     assert main(["course", "check", "4", *ws]) == 1
     assert "finish step 3 first" in capsys.readouterr().out
 
     assert main(["course", "check", "3", *ws]) == 1
     out = capsys.readouterr().out
     assert "FAIL  test_head_ver_2_is_identical_to_head_ver_1" in out
-    assert "TODO 3-1 is not written yet: `HeadVer2.forward`" in out  # Korean first by default
+    assert "TODO 3-1 is not written yet: Write `HeadVer2.forward`" in out
     assert "Traceback" not in out
 
     assert main(["course", "progress", *ws]) == 0
@@ -167,7 +181,7 @@ def test_check_explains_an_error_in_the_learners_code(tmp_path, capsys):
     start(tmp_path, solutions=True)
     head_v2 = tmp_path / "mygpt" / "head_v2.py"
     head_v2.write_text(head_v2.read_text().replace("wei @ x", "wei @ x.transpose(1, 2)"))
-    assert main(["course", "check", "3", "--dir", str(tmp_path)]) == 1
+    assert main(["course", "check", "3", "--dir", str(tmp_path), "--lang", "en"]) == 1
     out = capsys.readouterr().out
     assert "your code raised RuntimeError" in out and "mygpt/head_v2.py" in out
 
@@ -176,6 +190,7 @@ def test_watch_rechecks_on_save_and_stops_cleanly_on_ctrl_c(tmp_path):
     start(tmp_path, solutions=True)
     leave_todos(tmp_path, 1)  # the current step is then step 1, which fails at once
     command = [sys.executable, "-m", "learngpt", "course", "watch", "--dir", str(tmp_path)]
+    command += ["--lang", "en"]
     # A shell's background jobs ignore SIGINT, and children inherit that: restore the default,
     # as a terminal gives it, so that Python turns Ctrl-C into KeyboardInterrupt.
     watch = subprocess.Popen(

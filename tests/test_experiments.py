@@ -74,6 +74,35 @@ def test_same_seed_same_result_and_other_seeds_differ(course_config, char_splits
     assert first[1].baseline != first[0].baseline
 
 
+@pytest.mark.parametrize("name", ["multi-head", "dropout"])  # dropout: the global generator
+def test_fast_gives_the_final_losses_of_the_plain_runs(
+    name, course_config, char_splits, char_tokenizer
+):
+    """The course's tests train a claim's two models at once (one in a forked child) and
+    estimate only their final losses: that must change nothing but the time."""
+    config = tiny(course_config).replace(max_iters=20, eval_interval=10, eval_iters=4)
+    vocab_size = char_tokenizer.vocab_size
+    (plain,) = run_experiment(name, config, *char_splits, vocab_size).seeds
+    (fast,) = run_experiment(name, config, *char_splits, vocab_size, fast=True).seeds
+    assert plain.baseline.steps == [0, 10, 20] and fast.baseline.steps == [20]
+    assert fast.baseline.final == plain.baseline.final
+    assert fast.variant.final == plain.variant.final
+    assert fast.baseline.final != fast.variant.final  # two different models
+
+
+def test_a_model_that_fails_in_the_child_fails_here_with_its_own_error(
+    course_config, char_splits, char_tokenizer
+):
+    def broken(config, vocab_size):
+        raise ValueError("the learner's baseline is broken")
+
+    experiment = Experiment("broken", "claim", Model("a", broken), Model("b", attention_only))
+    with pytest.raises(ValueError, match="the learner's baseline is broken"):
+        run_experiment(
+            experiment, tiny(course_config), *char_splits, char_tokenizer.vocab_size, fast=True,
+        )  # fmt: skip
+
+
 def test_the_overfitting_set_up_stays_inside_the_dropout_experiment(course_config, char_splits):
     train_data, val_data = char_splits
     dropout = EXPERIMENTS["dropout"]

@@ -103,6 +103,17 @@ def test_every_command_runs_from_an_empty_folder_and_writes_only_under_runs(
         assert any(name.startswith(expected) for name in written), (expected, written)
 
 
+def test_the_course_ships_whole_lessons_figures_catalogs_and_answers(installed, tmp_path):
+    learngpt = installed / "learngpt"
+    assert "코스 작업 공간" in run([learngpt, "course", "start", "ws"], tmp_path)  # Korean
+    workspace = tmp_path / "ws"
+    assert len(list((workspace / "lessons").glob("*.md"))) == 10
+    assert len(list((workspace / "img").glob("*.png"))) == 7
+    assert "힌트 1/3" in run([learngpt, "course", "hint", "1", "--dir", "ws"], tmp_path)
+    answers = run([learngpt, "course", "answers", "7", "--lang", "en"], tmp_path)
+    assert "### 7a. Do MultiHeadVer1 and HeadVer4 differ" in answers
+
+
 @pytest.mark.parametrize(
     "argv",
     [

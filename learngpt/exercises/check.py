@@ -8,15 +8,12 @@ result of each step is kept in the workspace (.learngpt/checks.json) for `course
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-import subprocess
-import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from learngpt.exercises.catalog import text
+from learngpt.exercises import explain, integrity, limits
+from learngpt.exercises.catalog import DEFAULT_LANG, catalog, text
+from learngpt.exercises.runner import run_tests
 from learngpt.exercises.syllabus import STEPS, files_of, get_step, get_todo, todos_of
 from learngpt.exercises.workspace import lang_of, read_state, write_state
 
@@ -29,6 +26,8 @@ class TestResult:
     passed: bool
     reason: str = ""  # why it failed, for a learner
     todo: str | None = None  # the unwritten TODO it stopped at
+    mistake: str | None = None  # the named mistake its failure shows (diagnose.py)
+    todos: list[str] = field(default_factory=list)  # the TODOs it exercises
 
 
 @dataclass
@@ -36,6 +35,7 @@ class StepResult:
     step: int
     tests: list[TestResult] = field(default_factory=list)
     blocked_by: int | None = None  # an earlier step whose TODOs are not written yet
+    numbers: list[dict] = field(default_factory=list)  # what the tests measured (testkit.record)
 
     @property
     def passed(self) -> bool:
@@ -66,52 +66,57 @@ def fingerprint(workspace: Path, step: int) -> str:
 
 def reason(record: dict, lang: str, step: int) -> tuple[str, str | None]:
     """The learner's explanation of one failed test, and the TODO it stopped at, if any."""
+    special = explain.special(record, lang)
+    if special is not None:
+        return special, None
     kind = record.get("kind")
     if kind == "todo":
         todo = get_todo(record["todo"])
-        instruction = todo.instruction(lang).splitlines()[0]
+        name = todo.name(lang)
         if todo.step != step:
-            return f"it needs TODO {todo.id}: finish step {todo.step} first", todo.id
-        return f"TODO {todo.id} is not written yet: {instruction}", todo.id
+            return text("result.needs_todo", lang, todo=name, step=todo.step), todo.id
+        instruction = todo.instruction(lang)
+        return text("result.todo_unwritten", lang, todo=name, instruction=instruction), todo.id
     if kind == "error":
-        where = f" (at {record['where']}: {record['code'].strip()})" if record.get("where") else ""
-        return f"your code raised {record['message']}{where}", None
-    return record.get("message", "failed"), None
+        where = record.get("where")
+        code = record.get("code", "").strip()
+        at = text("result.raised_at", lang, where=where, code=code) if where else ""
+        return text("result.raised", lang, message=record["message"], where=at), None
+    return record.get("message") or text("result.failed", lang), None
 
 
-def run_tests(workspace: Path, step: int) -> list[dict]:
-    """Run tests/test_<step>.py in a fresh interpreter and return the report plugin's records."""
-    with tempfile.TemporaryDirectory() as tmp:
-        report = Path(tmp) / "report.jsonl"
-        report.touch()
-        command = [sys.executable, "-m", "pytest", f"tests/test_{step}.py", "-q", "-s"]
-        command += [
-            "-p",
-            "learngpt.exercises.report",
-            "-p",
-            "no:cacheprovider",
-            "-p",
-            "no:randomly",
-        ]
-        env = {**os.environ, "LEARNGPT_CHECK_REPORT": str(report)}
-        subprocess.run(command, cwd=workspace, env=env, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, check=False)  # fmt: skip
-        return [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines()]
-
-
-def check(workspace: Path, step: int) -> StepResult:
-    """Step `step`'s tests on the learner's code (not run when an earlier step is unwritten)."""
+def check(
+    workspace: Path,
+    step: int,
+    lang: str | None = None,
+    timeout: float = limits.DEFAULT_S,
+    select: list[str] | None = None,
+) -> StepResult:
+    """Step `step`'s tests on the learner's code (not run when an earlier step is unwritten, nor
+    when the step's tests are not the course's); `select` runs only those tests."""
     get_step(step)  # a step that does not exist fails here, before anything runs
     result = StepResult(step)
+    lang = lang_of(workspace, lang)
     missing = [k for k in get_step(step).needs if not step_written(workspace, k)]
-    if missing:
+    tampered = integrity.changed(workspace, step)
+    if tampered:
+        why = text("check.tampered", lang, files=", ".join(tampered))
+        result.tests.append(TestResult(tampered[0], False, why))
+    elif missing:
         result.blocked_by = missing[0]
     else:
-        lang = lang_of(workspace)
-        for record in run_tests(workspace, step):
+        told: set[str | None] = {None}
+        records = run_tests(workspace, step, timeout, lang, select)
+        result.numbers = [r for r in records if "number" in r]  # testkit.record's lines
+        for record in (r for r in records if "number" not in r):
             failed = record["outcome"] == "failed"
             why, todo = reason(record, lang, step) if failed else ("", None)
-            result.tests.append(TestResult(record["test"], not failed, why, todo))
+            mistake = record.get("mistake")
+            if failed and mistake not in told:  # the mistake is named at its first failure
+                why = explain.with_mistake(record, why, lang)
+                told.add(mistake)
+            todos = record.get("todos") or [t.id for t in todos_of(step)]
+            result.tests.append(TestResult(record["test"], not failed, why, todo, mistake, todos))
         if not result.tests:
             result.tests.append(
                 TestResult(f"test_{step}.py", False, text("check.no_test_ran", lang))
@@ -126,6 +131,16 @@ def remember(workspace: Path, result: StepResult) -> None:
         "passed": result.passed,
         "fingerprint": fingerprint(workspace, result.step),
         "failing_todos": sorted({t.todo for t in result.tests if t.todo}),
+        "tests": [
+            {
+                "test": t.test,
+                "passed": t.passed,
+                "todos": t.todos,
+                "blocked_by": t.todo,
+                "mistake": t.mistake,
+            }  # fmt: skip
+            for t in result.tests
+        ],
     }
     write_state(workspace, CHECKS, checks)
 
@@ -140,10 +155,32 @@ def step_status(workspace: Path, step: int) -> str:
     return "done" if last["passed"] else "failing"
 
 
+def _counts_against(test: dict, todo_id: str) -> bool:
+    """A failed test counts against a TODO it exercises unless it stopped at another TODO, or
+    its named mistake is in another TODO."""
+    if test.get("blocked_by") and test["blocked_by"] != todo_id:
+        return False
+    mistake = test.get("mistake")
+    return not (mistake and mistake.split(".")[0] != todo_id)
+
+
 def todo_status(workspace: Path, todo_id: str) -> str:
+    """done when the tests that exercise it passed on the code as it is now; failing when one
+    of them failed on its account; not started; unchecked otherwise."""
     if not todo_written(workspace, todo_id):
         return "not started"
-    return step_status(workspace, get_todo(todo_id).step)
+    step = get_todo(todo_id).step
+    status = step_status(workspace, step)
+    if status != "failing":
+        return status
+    tests = [
+        t
+        for t in read_state(workspace, CHECKS)[str(step)].get("tests", [])
+        if todo_id in t.get("todos", [])
+    ]
+    if any(not t["passed"] and _counts_against(t, todo_id) for t in tests):
+        return "failing"
+    return "done" if any(t["passed"] for t in tests) else "unchecked"
 
 
 def current_step(workspace: Path) -> int:
@@ -154,25 +191,49 @@ def current_step(workspace: Path) -> int:
     return STEPS[-1].number
 
 
-def format_result(result: StepResult) -> str:
+def status_word(status: str, lang: str) -> str:
+    """A step's or TODO's status ("done", "not started", ...) in the learner's language."""
+    return str(catalog(lang).get(f"status.{status}", status))
+
+
+def format_numbers(result: StepResult, lang: str) -> list[str]:
+    """What the step's tests measured, then the course's questions to answer from it."""
     step = get_step(result.step)
-    lines = [f"step {step.number}: {step.title}"]
+    lines = []
+    if result.numbers:
+        lines.append(text("result.numbers", lang))
+        lines += ["  " + text(n["number"], lang, **n.get("fields", {})) for n in result.numbers]
+    if step.questions(lang):
+        lines.append(text("result.questions", lang))
+        lines += [f"  {i}. {q}" for i, q in enumerate(step.questions(lang), start=1)]
+        lines.append(text("result.answers", lang, step=step.number))
+    return lines
+
+
+def format_result(result: StepResult, lang: str = DEFAULT_LANG) -> str:
+    step = get_step(result.step)
+    lines = [text("result.header", lang, step=step.number, title=step.title(lang))]
+    if not result.passed:
+        lines.append("  " + text("result.lesson", lang, lesson=f"lessons/{step.lesson}.md"))
     if result.blocked_by is not None:
-        lines.append(
-            f"  step {step.number} runs the code of step {result.blocked_by}, whose TODOs are not "
-            f"all written: finish step {result.blocked_by} first"
-        )
+        lines.append(text("result.blocked", lang, step=step.number, needs=result.blocked_by))
         return "\n".join(lines)
     told: set[str] = set()  # a TODO's instruction is shown once, at its first failing test
     for t in result.tests:
-        lines.append(f"  {'PASS' if t.passed else 'FAIL'}  {t.test}")
+        lines.append(f"  {text('result.pass' if t.passed else 'result.fail', lang)}  {t.test}")
         if t.passed:
             continue
-        why = f"TODO {t.todo} is not written yet (see above)" if t.todo in told else t.reason
+        if t.todo in told:
+            why = text("result.todo_see_above", lang, todo=get_todo(t.todo).name(lang))
+        else:
+            why = t.reason
         if t.todo:
             told.add(t.todo)
         lines.extend(f"        {line}" for line in why.splitlines())
     passed = sum(t.passed for t in result.tests)
-    verdict = "done!" if result.passed else "not yet"
-    lines.append(f"{passed}/{len(result.tests)} tests pass: step {step.number} {verdict}")
+    verdict = text("result.done" if result.passed else "result.not_yet", lang)
+    summary = dict(passed=passed, total=len(result.tests), step=step.number, verdict=verdict)
+    lines.append(text("result.summary", lang, **summary))
+    if result.passed:
+        lines += format_numbers(result, lang)
     return "\n".join(lines)

@@ -9,6 +9,8 @@ another's state.
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -19,9 +21,15 @@ from torch import nn
 
 from learngpt.config import CourseConfig, load_config
 from learngpt.data import split_data
+from learngpt.exercises import limits
+from learngpt.exercises.catalog import say
 from learngpt.experiments import CourseModels, best_time, make_experiments, run_experiment
 from learngpt.resources import course_config_path, shakespeare_path
 from learngpt.tokenizers import CharTokenizer
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "todos(*ids, **by_parameter): the TODOs a test exercises")
 
 
 @pytest.fixture(autouse=True)
@@ -80,6 +88,17 @@ def char_splits(_course_text, course_config) -> tuple[torch.Tensor, torch.Tensor
     return split_data(_course_text[2].clone(), course_config.train_ratio)
 
 
+def record(key: str, fields: dict[str, float | int | str]) -> None:
+    """A number a test measured, `numbers.<key>` of the catalog: printed (see it with -s) and kept
+    in `course check`'s report, which prints it when the step passes, beside the course's questions.
+    """
+    print("\n" + say(f"numbers.{key}", **fields))
+    report = os.environ.get("LEARNGPT_CHECK_REPORT")
+    if report:
+        with open(report, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"number": f"numbers.{key}", "fields": fields}) + "\n")
+
+
 def claim_holds(course, name: str, config: CourseConfig, splits, vocab_size: int) -> None:
     """Train the two models of one of the course's claims, built from `course`'s classes.
 
@@ -89,22 +108,23 @@ def claim_holds(course, name: str, config: CourseConfig, splits, vocab_size: int
     config = experiment.config(config, setup="test")
     for model in (experiment.baseline, experiment.variant):  # unwritten TODOs fail here, at once
         model.build(config, vocab_size)(torch.zeros(1, config.block_size, dtype=torch.long))
-    result = run_experiment(experiment, config, *splits, vocab_size)
+    limits.stretch(limits.TRAINING_FACTOR)  # training two models takes longer than a probe
+    # both models at once, one per core, only their final losses estimated: the same numbers
+    result = run_experiment(experiment, config, *splits, vocab_size, fast=True)
     (seed,) = result.seeds
     e = result.experiment
-    variant, baseline = e.variant.label, e.baseline.label
-    losses = (
-        f"{variant}: val loss {seed.variant.final['val']:.3f} "
-        f"(train {seed.variant.final['train']:.3f}); {baseline}: val loss "
-        f"{seed.baseline.final['val']:.3f} (train {seed.baseline.final['train']:.3f})"
-    )
-    print(f"\n{e.claim}: {losses}")
-    assert result.holds(seed), (
-        f"{e.claim}: {variant} should beat {baseline} by at least "
-        f"{e.min_margin} nats of validation loss"
-        + (" and train worse" if e.variant_trains_worse else "")
-        + f", but got {losses}"
-    )
+    v, b = seed.variant.final, seed.baseline.final
+    losses = dict(variant=e.variant.label, baseline=e.baseline.label, claim=say(f"claims.{name}"),
+                  variant_val=float(v["val"]), variant_train=float(v["train"]),
+                  baseline_val=float(b["val"]), baseline_train=float(b["train"]),
+                  margin=float(b["val"] - v["val"]))  # fmt: skip
+    record("losses", losses)
+    assert result.holds(seed), say(
+        "tests.claim.failed", claim=losses["claim"], variant=e.variant.label,
+        baseline=e.baseline.label, margin=e.min_margin,
+        worse=say("tests.claim.trains_worse") if e.variant_trains_worse else "",
+        losses=say("numbers.losses", **losses),
+    )  # fmt: skip
 
 
 def prefix_mean(x: torch.Tensor) -> torch.Tensor:
@@ -114,15 +134,46 @@ def prefix_mean(x: torch.Tensor) -> torch.Tensor:
     return x.cumsum(dim=1) / counts
 
 
-def assert_close(actual: torch.Tensor, expected: torch.Tensor, what: str, atol: float = 1e-5):
-    """Fail with where and by how much `actual` differs from `expected`, in a learner's words."""
+def _first(mask: torch.Tensor) -> tuple[int, ...]:
+    return tuple(int(i) for i in torch.nonzero(mask)[0])
+
+
+def _not_finite(actual: torch.Tensor, expected: torch.Tensor, what: str) -> str | None:
+    """NaN or inf where `expected` has a number: what, where first, and the likely cause."""
+    bad = ~torch.isfinite(actual) & torch.isfinite(expected)
+    if not bool(bad.any()):
+        return None
+    where = _first(bad)
+    nan = bool(torch.isnan(actual[where]))
+    key = "check.nan" if nan else "check.inf"
+    message = say(key, what=what, where=where, count=int(bad.sum()))
+    rows = torch.isnan(actual).all(dim=-1) if actual.dim() >= 2 else torch.tensor(False)
+    if nan and bool(rows.any()):  # softmax over a row of nothing but -inf
+        message += "\n" + say("check.nan_row", row=_first(rows))
+    return message
+
+
+def assert_close(actual: object, expected: torch.Tensor, what: str, atol: float = 1e-5):
+    """Fail with where and by how much `actual` differs from `expected`, in a learner's words.
+
+    Never fails on its own account: a learner's None, wrong shape, NaN or inf is named as such.
+    """
+    if not isinstance(actual, torch.Tensor):
+        raise AssertionError(say("check.not_a_tensor", what=what, got=type(actual).__name__))
     assert actual.shape == expected.shape, (
         f"{what}: expected shape {tuple(expected.shape)}, got {tuple(actual.shape)}"
     )
-    diff = (actual.detach() - expected.detach()).abs()
-    if not bool(torch.all(diff <= atol + 1e-5 * expected.detach().abs())):
-        where = tuple(int(i) for i in torch.nonzero(diff == diff.max())[0])
-        raise AssertionError(f"{what}: they differ by up to {diff.max():.4g} at index {where}")
+    actual, expected = actual.detach().double(), expected.detach().double()
+    bad = _not_finite(actual, expected, what)
+    if bad:
+        raise AssertionError(bad)
+    diff = (actual - expected).abs()
+    too_far = ~(diff <= atol + 1e-5 * expected.abs())  # NaN where expected is NaN counts too
+    if bool(too_far.any()):
+        largest = diff[too_far].max()
+        hit = (diff == largest) & too_far  # none when the largest is NaN
+        where = _first(hit if bool(hit.any()) else too_far)
+        raise AssertionError(f"{what}: they differ by up to {float(largest):.4g} at index {where}")
 
 
 def assert_same_function(head: nn.Module, name: str, shape: tuple[int, ...]) -> None:
@@ -133,6 +184,8 @@ def assert_same_function(head: nn.Module, name: str, shape: tuple[int, ...]) -> 
     out, expected = head(x), prefix_mean(x_ref)
     assert_close(out, expected, f"{name} must equal HeadVer1 (the prefix average) on one input")
     weights = torch.randn(shape)
+    if not (isinstance(out, torch.Tensor) and out.requires_grad):  # e.g. computed under no_grad
+        raise AssertionError(say("check.no_gradient", name=name))
     (out * weights).sum().backward()
     (expected * weights).sum().backward()
     assert_close(x.grad, x_ref.grad, f"{name}'s gradient must equal HeadVer1's")
@@ -143,7 +196,9 @@ def faster(slow: Callable[[], object], fast: Callable[[], object]) -> float:
     with torch.no_grad():
         slow_s = best_time(slow, repeats=5, number=1)
         fast_s = best_time(fast, repeats=20, number=1)
-    print(f"\n{slow_s * 1e3:.2f} ms vs {fast_s * 1e3:.3f} ms: {slow_s / fast_s:.0f}x faster")
+    print(
+        "\n" + say("tests.speed", slow_ms=slow_s * 1e3, fast_ms=fast_s * 1e3, ratio=slow_s / fast_s)
+    )
     return slow_s / fast_s
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from learngpt.exercises.check import step_status, todo_status
+from learngpt.exercises.catalog import DEFAULT_LANG, text
+from learngpt.exercises.check import status_word, step_status, todo_status
 from learngpt.exercises.skeleton import workspace_source
 from learngpt.exercises.syllabus import STEPS, files_of, get_step, todos_of
 from learngpt.exercises.workspace import read_state, write_state
@@ -14,45 +16,57 @@ from learngpt.exercises.workspace import read_state, write_state
 HINTS = "hints.json"
 
 
-def progress_table(workspace: Path) -> str:
+def _row(step: str, todo: str, status: str, what: str) -> str:
+    # Hangul is two columns wide in a terminal: pad by display width, not by characters.
+    def pad(cell: str, width: int) -> str:
+        wide = sum(1 for c in cell if "\uac00" <= c <= "\ud7a3")
+        return cell + " " * max(width - len(cell) - wide, 0)
+
+    return f"{pad(step, 5)} {pad(todo, 6)} {pad(status, 12)} {what}"
+
+
+def progress_table(workspace: Path, lang: str = DEFAULT_LANG) -> str:
     """Every step and its TODOs: done / failing / not started / unchecked."""
-    lines = [f"{'step':<5} {'TODO':<6} {'status':<12} what"]
+    header = [
+        text("progress.step", lang),
+        text("progress.todo", lang),
+        text("progress.status", lang),
+        text("progress.what", lang),
+    ]
+    lines = [_row(*header)]
     for step in STEPS:
-        lines.append(
-            f"{step.number:<5} {'':<6} {step_status(workspace, step.number):<12} {step.title}"
-        )
+        status = status_word(step_status(workspace, step.number), lang)
+        lines.append(_row(str(step.number), "", status, step.title(lang)))
         for todo in todos_of(step.number):
-            what = todo.en.split(":")[0]
-            lines.append(f"{'':<5} {todo.id:<6} {todo_status(workspace, todo.id):<12} {what}")
-    lines.append(
-        "not started: a TODO still raises NotImplementedError; done: its last check passed; "
-        "failing: its last check failed; unchecked: written, not checked since "
-        "(run `learngpt course check N`)"
-    )
+            what = re.split(r"[:.] ", todo.instruction(lang))[0]  # its first clause
+            status = status_word(todo_status(workspace, todo.id), lang)
+            lines.append(_row("", todo.id, status, what))
+    lines.append(text("progress.legend", lang))
     return "\n".join(lines)
 
 
-def next_hint(workspace: Path, step: int) -> str:
+def next_hint(workspace: Path, step: int, lang: str = DEFAULT_LANG) -> str:
     """One more hint for `step` than last time (hints so far are kept in the workspace)."""
-    hints = get_step(step).hints
+    hints = get_step(step).hints(lang)
     seen = read_state(workspace, HINTS)
     shown = min(seen.get(str(step), 0) + 1, len(hints))
     write_state(workspace, HINTS, {**seen, str(step): shown})
-    lines = [f"step {step}, hint {i + 1}/{len(hints)}: {hints[i]}" for i in range(shown)]
+    lines = [
+        text("hint.line", lang, step=step, n=i + 1, total=len(hints), hint=hints[i])
+        for i in range(shown)
+    ]
     if shown == len(hints):
-        lines.append(
-            f"(that was the last hint; `learngpt course solution {step}` shows the answer)"
-        )
+        lines.append(text("hint.last", lang, step=step))
     return "\n".join(lines)
 
 
-def solution(step: int) -> str:
+def solution(step: int, lang: str = DEFAULT_LANG) -> str:
     """The reference code of the files the learner edits in `step`."""
     get_step(step)
     parts = []
     for f in files_of(step):
         parts.append(f"# ---- mygpt/{f.name} " + "-" * (80 - len(f.name)))
-        parts.append(workspace_source(f, solutions=True))
+        parts.append(workspace_source(f, solutions=True, lang=lang))
     return "\n".join(parts)
 
 

@@ -6,7 +6,11 @@ DIR/
   input.txt       the course's text;  config.yaml: its training set-up
   pytest.ini      so that plain `pytest` in DIR finds mygpt
   README.md       the steps, what each teaches, which files to edit, the commands
+  lessons/        one lesson per step, in the course's words;  img/: the course's figures
   .learngpt/      the workspace's language, hint stages and last check results
+  .backup/<time>/ the learner's files as they were before reset, restore or start --force
+
+Everything a learner reads is in the workspace's one language (`--lang`, Korean by default).
 """
 
 from __future__ import annotations
@@ -17,12 +21,14 @@ from importlib.resources import files
 from pathlib import Path
 
 from learngpt.errors import UserError
+from learngpt.exercises.backup import keep_changed
+from learngpt.exercises.catalog import DEFAULT_LANG, LANGS, text
+from learngpt.exercises.limits import DEFAULT_S as DEFAULT_TIMEOUT_S
 from learngpt.exercises.skeleton import package_init, workspace_source
 from learngpt.exercises.syllabus import STEPS, WORKSPACE_FILES, files_of, todos_of
 from learngpt.fileio import atomic_write_text
 from learngpt.resources import asset, course_config_path, shakespeare_path
 
-LANGS = ("ko", "en")
 STATE_DIR = ".learngpt"
 PYTEST_INI = """[pytest]
 # The workspace is the root: `import mygpt` works from every test.
@@ -31,15 +37,18 @@ testpaths = tests
 """
 
 
-def workspace_files(lang: str = "ko", solutions: bool = False) -> dict[str, str]:
+def workspace_files(lang: str = DEFAULT_LANG, solutions: bool = False) -> dict[str, str]:
     """Every text file of a workspace, by its path relative to the workspace."""
-    out = {"mygpt/__init__.py": package_init()}
+    out = {"mygpt/__init__.py": package_init(lang)}
     for f in WORKSPACE_FILES:
         out[f"mygpt/{f.name}"] = workspace_source(f, solutions=solutions, lang=lang)
     tests = files("learngpt").joinpath("assets", "course", "tests")
     for entry in sorted(tests.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".py"):
             out[f"tests/{entry.name}"] = entry.read_text(encoding="utf-8")
+    for entry in sorted(asset("course", lang, "lessons").iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".md"):
+            out[f"lessons/{entry.name}"] = entry.read_text(encoding="utf-8")
     out["pytest.ini"] = PYTEST_INI
     out["README.md"] = readme(lang)
     out[f"{STATE_DIR}/workspace.json"] = json.dumps({"lang": lang, "solutions": solutions}) + "\n"
@@ -47,51 +56,67 @@ def workspace_files(lang: str = "ko", solutions: bool = False) -> dict[str, str]
 
 
 def start(
-    directory: Path, lang: str = "ko", force: bool = False, solutions: bool = False
+    directory: Path, lang: str = DEFAULT_LANG, force: bool = False, solutions: bool = False
 ) -> list[str]:
     """Write a workspace into `directory`; return the paths written.
 
     A directory with anything in it is refused unless `force` (then the course's files are
-    written over the ones there, and nothing else is touched).
+    written over the ones there, and nothing else is touched): files it changes are first kept
+    in .backup/<time>/, whose path is then the last one returned.
     """
     if lang not in LANGS:
         raise UserError(f"unknown language '{lang}'; use one of: {', '.join(LANGS)}")
     directory = Path(directory)
     if directory.exists() and not directory.is_dir():
-        raise UserError(f"{directory} is a file; give a directory for the workspace")
+        raise UserError(text("errors.is_a_file", lang, dir=directory))
     if directory.is_dir() and any(directory.iterdir()) and not force:
-        raise UserError(
-            f"{directory} is not empty; choose a new directory, or pass --force to write the "
-            "course's files over the ones there"
-        )
+        raise UserError(text("errors.not_empty", lang, dir=directory))
     texts = workspace_files(lang, solutions)  # everything is made before anything is written
-    for relative, text in texts.items():
+    kept = keep_changed(directory, texts) if directory.is_dir() else None  # the learner's code
+    for relative, content in texts.items():
         path = directory / relative
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(path, text)
+        atomic_write_text(path, content)
     for relative, source in (
         ("input.txt", shakespeare_path()),
         ("config.yaml", course_config_path()),
     ):
         shutil.copyfile(source, directory / relative)
-    return [*texts, "input.txt", "config.yaml"]
+    figures = copy_figures(directory / "img")
+    written = [*texts, "input.txt", "config.yaml", *figures]
+    return written + ([kept.relative_to(directory).as_posix()] if kept else [])
 
 
-def find(directory: Path | None) -> Path:
-    """The workspace at `directory` (default: the current directory or one above it)."""
+def copy_figures(folder: Path) -> list[str]:
+    """The course's figures (learngpt/assets/course/img, drawn by learngpt/figures.py)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for entry in sorted(asset("course", "img").iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".png"):
+            (folder / entry.name).write_bytes(entry.read_bytes())
+            written.append(f"img/{entry.name}")
+    return written
+
+
+def find(directory: Path | None, lang: str | None = None) -> Path:
+    """The workspace at `directory` (default: the current directory or one above it).
+
+    Not a workspace: the error speaks `lang`, or else the course's language.
+    """
     candidates = [Path(directory)] if directory else [Path.cwd(), *Path.cwd().parents]
     for candidate in candidates:
         if (candidate / "mygpt").is_dir() and (candidate / "tests").is_dir():
             return candidate
     where = directory or Path.cwd()
-    raise UserError(
-        f"{where} is not a course workspace (no mygpt/ and tests/ there); make one with "
-        "`learngpt course start DIR`, then run this inside DIR or pass --dir DIR"
-    )
+    raise UserError(text("errors.not_workspace", lang or DEFAULT_LANG, dir=where))
 
 
-def lang_of(workspace: Path) -> str:
-    return read_state(workspace, "workspace.json").get("lang", "ko")
+def lang_of(workspace: Path, override: str | None = None) -> str:
+    """The language the workspace was made in (`override`, from --lang, wins)."""
+    if override in LANGS:
+        return override
+    lang = read_state(workspace, "workspace.json").get("lang", DEFAULT_LANG)
+    return lang if lang in LANGS else DEFAULT_LANG
 
 
 def read_state(workspace: Path, name: str) -> dict:
@@ -108,11 +133,24 @@ def write_state(workspace: Path, name: str, state: dict) -> None:
 
 
 def readme(lang: str) -> str:
-    """The workspace's README.md: the steps in order, what each teaches, files, commands."""
+    """The workspace's README.md, the table of contents: steps, lessons, files, commands."""
     rows = []
     for step in STEPS:
         edit = ", ".join(f"`mygpt/{f.name}`" for f in files_of(step.number))
-        todos = ", ".join(t.id for t in todos_of(step.number))
-        rows.append(f"| {step.number} | {step.title} | {step.teaches} | {edit} | {todos} |")
-    template = asset("course", "README.md").read_text(encoding="utf-8")
-    return template.replace("{steps}", "\n".join(rows)).replace("{lang}", lang)
+        todos = ", ".join(t.name(lang) for t in todos_of(step.number))
+        lesson = text("readme.lesson_link", lang, path=f"lessons/{step.lesson}.md")
+        title, teaches = step.title(lang), step.teaches(lang)
+        rows.append(f"| {step.number} | {title} | {teaches} | {edit} | {todos} | {lesson} |")
+    return text(
+        "readme.body", lang, steps="\n".join(rows), language=lang, timeout=DEFAULT_TIMEOUT_S
+    )
+
+
+def reset(workspace: Path, step: int) -> tuple[list[str], Path | None]:
+    """Put step `step`'s files back to their stubs, the learner's versions kept first."""
+    lang = lang_of(workspace)
+    stubs = {f"mygpt/{f.name}": workspace_source(f, lang=lang) for f in files_of(step)}
+    kept = keep_changed(workspace, stubs)
+    for relative, content in stubs.items():
+        atomic_write_text(workspace / relative, content)
+    return list(stubs), kept

@@ -21,7 +21,8 @@ from itertools import pairwise
 
 END_OF_WORD = "</w>"
 
-# The course's word list (its main_bpe.py).
+# A stand-in for the words of the course's main_bpe.py, which the course's text mentions but does
+# not show: 21 words of the course's own vocabulary.
 COURSE_WORDS = (
     "attention", "tokenization", "batch", "transformers", "bigram", "language", "model",
     "loss", "train", "matrix", "multiply", "softmax", "positional", "encoder", "decoder",

@@ -28,6 +28,7 @@ def train_model(
     val_data: torch.Tensor,
     config,
     hooks: Hooks | None = None,
+    final_only: bool = False,
 ) -> History:
     """Train `model` in place with AdamW for `config.max_iters` steps; return the loss history.
 
@@ -35,7 +36,8 @@ def train_model(
     with `config.seed`, so two models trained with the same seed see exactly the same data.
     The model's own initialisation is the caller's business (seed torch before building it).
     The loss is estimated before the first step and after every eval_interval-th step and the
-    last one.
+    last one; with `final_only`, only the last one (the earlier ones only draw their batches, so
+    it is the same number).
     """
     state = TrainState(
         model=model,
@@ -45,6 +47,7 @@ def train_model(
         batch_rng=torch.Generator().manual_seed(config.seed),
         eval_rng=torch.Generator().manual_seed(config.seed + 1),
         hooks=hooks or Hooks(),
+        final_only=final_only,
     )
     return run(state)
 

@@ -23,7 +23,7 @@ from learngpt.training.distributed import (
     rank_rows,
     without_ddp,
 )
-from learngpt.training.estimate import estimate_loss
+from learngpt.training.estimate import estimate_loss, skip_estimate
 
 
 @dataclass
@@ -99,6 +99,9 @@ class TrainState:
     world: World = ONE_PROCESS
     hooks: Hooks = field(default_factory=Hooks)
     history: History = field(default_factory=History)
+    # only the estimate after the last step is computed; the earlier ones only draw their batches
+    # (the same last estimate, less work; for callers that read only History.final)
+    final_only: bool = False
 
     def __post_init__(self) -> None:
         self.device = next(self.model.parameters()).device  # the batches go there
@@ -152,6 +155,9 @@ class TrainState:
         """Estimate the loss of both splits, record it, and tell on_eval."""
         started = time.perf_counter()
         c = self.config
+        if self.final_only and self.step < c.max_iters and self.eval_rng is not None:
+            skip_estimate(self.splits, c.batch_size, c.block_size, c.eval_iters, self.eval_rng)
+            return
         losses = estimate_loss(
             without_ddp(self.model),
             self.splits,

@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from mygpt import GPTVer1
 
+from learngpt.exercises.catalog import say
 from learngpt.exercises.testkit import small_text_data
 from learngpt.training.loop import train_model
 
@@ -27,10 +28,10 @@ def test_logits_and_loss(course_config):
     model = GPTVer1(V, course_config.block_size)
     idx = torch.randint(V, (4, 6))
     logits, loss = model(idx)
-    assert logits.shape == (4, 6, V), f"logits should be (B, T, V) = (4, 6, {V})"
-    assert loss is None, "without targets there is no loss"
+    assert logits.shape == (4, 6, V), say("tests.1.logits_shape", V=V)
+    assert loss is None, say("tests.1.no_targets")
     _, loss = model(idx, torch.randint(V, (4, 6)))
-    assert loss.shape == (), "the loss should be one number"
+    assert loss.shape == (), say("tests.1.loss_scalar")
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -49,8 +50,9 @@ def test_gpt_ver_1_learns_the_counted_bigram_distribution(shakespeare, course_co
         batch_size=512, max_iters=1000, eval_interval=1000, eval_iters=5, learning_rate=0.03
     )
     history = train_model(model, train_data, val_data, config.replace(seed=seed))
-    print(f"\nbigram entropy {entropy:.3f}, train loss -> {history.final['train']:.3f}")
-    assert history.final["train"] < entropy + 0.1, "it should learn the bigram statistics"
+    train = float(history.final["train"])
+    print("\n" + say("tests.1.entropy", entropy=float(entropy), train=train))
+    assert train < entropy + 0.1, say("tests.1.learns", train=train, entropy=float(entropy))
 
     # What it generates follows the counted statistics: the token after the most frequent one.
     prev = int(count_prev.argmax())
@@ -59,13 +61,10 @@ def test_gpt_ver_1_learns_the_counted_bigram_distribution(shakespeare, course_co
     sampled = model.generate(torch.full((n, 1), prev), max_new_tokens=1)[:, -1]
     frequency = torch.bincount(sampled, minlength=V) / n
     gap = (frequency - counted[prev]).abs().max()
-    print(f"largest gap between generated and counted P(w | a): {gap:.3f}")
+    print(say("tests.1.gap", gap=float(gap)))
     # Each frequency has a standard error of at most sqrt(0.25 / n) = 0.008; 0.06 allows for
     # both that and what 1000 steps leave unlearned.
-    assert gap < 0.06, (
-        f"the tokens generated after token {prev} should follow the counted bigram frequencies, "
-        f"but one frequency is off by {gap:.3f}"
-    )
+    assert gap < 0.06, say("tests.1.follows_counts", prev=prev, gap=float(gap))
 
 
 def test_generate_continues_the_context():
@@ -74,9 +73,9 @@ def test_generate_continues_the_context():
     model = GPTVer1(V, block_size=8)
     context = torch.randint(V, (3, 5))
     out = model.generate(context, max_new_tokens=7)
-    assert out.shape == (3, 5 + 7), "generate should return (B, T + max_new_tokens) tokens"
-    assert torch.equal(out[:, :5], context), "the context should be kept, new tokens appended"
-    assert out.min() >= 0 and out.max() < V, "generated tokens should be in range(vocab_size)"
+    assert out.shape == (3, 5 + 7), say("tests.1.generate_shape")
+    assert torch.equal(out[:, :5], context), say("tests.1.keeps_context")
+    assert out.min() >= 0 and out.max() < V, say("tests.1.in_range")
 
 
 def test_generate_follows_the_last_tokens_row():
@@ -90,7 +89,7 @@ def test_generate_follows_the_last_tokens_row():
     out = model.generate(torch.tensor([[2, 2, 6], [1, 1, 0]]), max_new_tokens=10)
     for row in out:
         for prev, nxt in zip(row[2:-1], row[3:], strict=True):
-            assert nxt == successor[prev], "the next token must follow the LAST token's row"
+            assert nxt == successor[prev], say("tests.1.last_row")
 
 
 def test_generate_samples_from_the_softmax_of_the_logits():
@@ -102,7 +101,7 @@ def test_generate_samples_from_the_softmax_of_the_logits():
     frequency = torch.bincount(sampled, minlength=V) / n
     expected = F.softmax(model.token_embedding_table.weight[3].detach(), dim=-1)
     gap = (frequency - expected).abs().max()
-    assert gap < 0.02, f"sampled frequencies should match softmax(logits); off by {gap:.3f}"
+    assert gap < 0.02, say("tests.1.softmax_freq", gap=float(gap))
 
 
 def test_same_seed_same_text_different_seed_different_text(char_tokenizer):
@@ -115,6 +114,6 @@ def test_same_seed_same_text_different_seed_different_text(char_tokenizer):
         return char_tokenizer.decode(model.generate(context, max_new_tokens=100)[0].tolist())
 
     first = sample(1)
-    print(f"\nseed 1: {first!r}")
-    assert sample(1) == first, "the same seed should give the same text"
-    assert sample(2) != first, "another seed should give other text: sample, don't take the max"
+    print("\n" + say("tests.1.seed_text", text=repr(first)))
+    assert sample(1) == first, say("tests.1.same_seed")
+    assert sample(2) != first, say("tests.1.other_seed")

@@ -11,18 +11,21 @@ import pytest
 import torch
 from mygpt import GPTVer2, HeadVer1
 
+from learngpt.exercises.catalog import say
 from learngpt.exercises.testkit import assert_close, prefix_mean, small_text_data
 from learngpt.training.loop import train_model
 
 
+@pytest.mark.todos("2-1")
 @pytest.mark.parametrize("shape", [(1, 1, 1), (2, 5, 3), (4, 8, 16)])
 def test_head_ver_1_is_the_prefix_average(shape):
     torch.manual_seed(0)
     x = torch.randn(shape)
     expected = prefix_mean(x)
-    assert_close(HeadVer1()(x), expected, "HeadVer1(x)[b, t] must be the mean of x[b, 0..t]")
+    assert_close(HeadVer1()(x), expected, say("tests.2.prefix_mean"))
 
 
+@pytest.mark.todos("2-1")
 def test_head_ver_1_batches_never_talk_to_each_other():
     torch.manual_seed(0)
     x = torch.randn(3, 6, 4)
@@ -30,22 +33,22 @@ def test_head_ver_1_batches_never_talk_to_each_other():
     changed = x.clone()
     changed[1] = torch.randn(6, 4)
     out_changed = HeadVer1()(changed)
-    assert torch.equal(out_changed[0], out[0]) and torch.equal(out_changed[2], out[2]), (
-        "changing sequence 1 of a batch must not change the output of sequences 0 and 2"
+    assert torch.equal(out_changed[0], out[0]) and torch.equal(out_changed[2], out[2]), say(
+        "tests.2.batches"
     )
 
 
+@pytest.mark.todos("2-1")
 def test_head_ver_1_only_looks_at_the_past():
     torch.manual_seed(0)
     x = torch.randn(2, 6, 4)
     changed = x.clone()
     changed[:, 4] += 1.0
     out, out_changed = HeadVer1()(x), HeadVer1()(changed)
-    assert torch.equal(out_changed[:, :4], out[:, :4]), (
-        "changing position 4 must not change positions 0..3: they cannot see the future"
-    )
+    assert torch.equal(out_changed[:, :4], out[:, :4]), say("tests.2.past_only")
 
 
+@pytest.mark.todos("2-1", "2-2")
 @pytest.mark.parametrize("seed", [0, 1])
 def test_gpt_ver_2_with_head_ver_1_learns(shakespeare, course_config, seed):
     V, train_data, val_data = small_text_data(shakespeare[:20_000])
@@ -58,21 +61,20 @@ def test_gpt_ver_2_with_head_ver_1_learns(shakespeare, course_config, seed):
     model = GPTVer2(HeadVer1(), V, config.block_size, config.embed_size)
     history = train_model(model, train_data, val_data, config)
     first, last = history.val_loss[0], history.final["val"]
-    print(f"\nln(V)={math.log(V):.3f} val loss {first:.3f} -> {last:.3f}")
-    assert last < math.log(V) - 0.5, (
-        f"GPTVer2 should learn: validation loss {last:.3f} should fall well below a uniform "
-        f"guess's {math.log(V):.3f}"
-    )
+    print("\n" + say("tests.2.val_loss", lnv=math.log(V), first=float(first), last=float(last)))
+    assert last < math.log(V) - 0.5, say("tests.2.learns", last=float(last), lnv=math.log(V))
 
 
+@pytest.mark.todos("2-2")
 def test_gpt_ver_2_logits_have_the_right_shape():
     torch.manual_seed(0)
     V = 10
     model = GPTVer2(HeadVer1(), V, block_size=4, embed_size=8)
     logits, _ = model(torch.randint(V, (2, 3)))
-    assert logits.shape == (2, 3, V), f"logits should be (B, T, V) = (2, 3, {V})"
+    assert logits.shape == (2, 3, V), say("tests.2.logits_shape", V=V)
 
 
+@pytest.mark.todos("2-2")
 def test_generate_reads_only_the_last_block_size_tokens():
     """Contexts longer than block_size work; only their last block_size tokens matter."""
     torch.manual_seed(0)
@@ -85,8 +87,8 @@ def test_generate_reads_only_the_last_block_size_tokens():
     for context in (long_a, long_b, recent):
         torch.manual_seed(1)
         out = model.generate(context, max_new_tokens=30)
-        assert out.shape == (1, context.shape[1] + 30)
+        assert out.shape == (1, context.shape[1] + 30), say("tests.2.generate_shape")
         continuations.append(out[:, -30:])
     assert torch.equal(continuations[0], continuations[2]) and torch.equal(
         continuations[1], continuations[2]
-    ), "generate should read only the last block_size tokens (self.crop_context)"
+    ), say("tests.2.crop")

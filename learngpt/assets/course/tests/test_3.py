@@ -9,6 +9,7 @@ import pytest
 import torch
 from mygpt import HeadVer1, HeadVer2
 
+from learngpt.exercises.catalog import say
 from learngpt.exercises.testkit import assert_close, assert_same_function, faster
 
 
@@ -17,7 +18,7 @@ def test_head_ver_2_is_identical_to_head_ver_1(shape):
     assert_same_function(HeadVer2(), "HeadVer2", shape)
     torch.manual_seed(0)
     x = torch.randn(shape)
-    assert_close(HeadVer2()(x), HeadVer1()(x), "HeadVer2 must equal your HeadVer1")
+    assert_close(HeadVer2()(x), HeadVer1()(x), say("tests.3.equal_v1"))
 
 
 def test_head_ver_2_is_faster_than_head_ver_1():
@@ -26,4 +27,4 @@ def test_head_ver_2_is_faster_than_head_ver_1():
     loop, matmul = HeadVer1(), HeadVer2()
     speedup = faster(lambda: loop(x), lambda: matmul(x))
     # Typically a hundred times faster or more; 5x leaves room for a busy machine.
-    assert speedup > 5, f"HeadVer2 should be much faster than HeadVer1, but is {speedup:.1f}x"
+    assert speedup > 5, say("tests.3.faster", speedup=speedup)

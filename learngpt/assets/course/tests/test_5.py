@@ -11,6 +11,7 @@ import pytest
 import torch
 from mygpt import GPTVer2, HeadVer3, HeadVer4
 
+from learngpt.exercises.catalog import say
 from learngpt.exercises.testkit import assert_close, small_text_data
 from learngpt.training.loop import train_model
 
@@ -21,14 +22,11 @@ def test_scaled_scores_have_unit_variance_with_unit_variance_q_and_k(head_size):
     B, T, C = 16, 32, 8
     head = HeadVer4(T, C, head_size)
     out = head(torch.randn(B, T, C), debug=True)
-    assert out.shape == (B, T, head_size), f"the output should be (B, T, head_size) = {(B, T)}"
-    assert head.var is not None, "HeadVer4.forward should keep the scores' variance in self.var"
-    print(f"\nhead_size {head_size}: variance of the scaled scores {float(head.var):.4f}")
+    assert out.shape == (B, T, head_size), say("tests.5.out_shape", shape=(B, T, head_size))
+    assert head.var is not None, say("tests.5.keep_var")
+    print("\n" + say("tests.5.variance", head_size=head_size, var=float(head.var)))
     # The sample variance of these 16384 scores spreads by about 0.03 at most: 0.15 never flakes.
-    assert abs(float(head.var) - 1) < 0.15, (
-        f"with unit-variance Q and K the scaled scores should have variance about 1, got "
-        f"{float(head.var):.3f}: divide Q K^T by sqrt(head_size)"
-    )
+    assert abs(float(head.var) - 1) < 0.15, say("tests.5.unit_var", var=float(head.var))
 
 
 def test_without_the_scaling_the_variance_grows_with_head_size():
@@ -39,8 +37,9 @@ def test_without_the_scaling_the_variance_grows_with_head_size():
     unscaled = q @ k.transpose(-2, -1)
     peak_unscaled = HeadVer3.masked_softmax(unscaled)[:, -1].max(dim=-1).values.mean()
     peak_scaled = HeadVer3.masked_softmax(unscaled / 8)[:, -1].max(dim=-1).values.mean()
-    print(f"\nbiggest weight: unscaled {peak_unscaled:.2f}, scaled {peak_scaled:.2f}")
-    assert peak_scaled < 0.35 < 0.6 < peak_unscaled
+    peaks = dict(unscaled=float(peak_unscaled), scaled=float(peak_scaled))
+    print("\n" + say("tests.5.peak", **peaks))
+    assert peak_scaled < 0.35 < 0.6 < peak_unscaled, say("tests.5.saturates", **peaks)
 
 
 @pytest.mark.parametrize("debug", [False, True])
@@ -49,12 +48,12 @@ def test_wei_is_normalised_and_masked(debug):
     B, T, C = 3, 7, 8
     head = HeadVer4(T, C, head_size=4)
     head(torch.randn(B, T, C), debug=debug)
-    assert head.wei is not None, "HeadVer4.forward should keep its weights in self.wei"
-    assert head.wei.shape == (B, T, T), f"self.wei should be (B, T, T) = {(B, T, T)}"
-    assert_close(head.wei.sum(dim=-1), torch.ones(B, T), "every row of self.wei must sum to 1")
+    assert head.wei is not None, say("tests.5.keep_wei")
+    assert head.wei.shape == (B, T, T), say("tests.5.wei_shape", shape=(B, T, T))
+    assert_close(head.wei.sum(dim=-1), torch.ones(B, T), say("tests.5.wei_rows"))
     future = torch.ones(T, T, dtype=torch.bool).triu(diagonal=1)
-    assert torch.all(head.wei[:, future] == 0), "the future must get exactly 0 weight"
-    assert torch.all(head.wei[:, ~future] > 0), "every past position should get some weight"
+    assert torch.all(head.wei[:, future] == 0), say("tests.5.future_zero")
+    assert torch.all(head.wei[:, ~future] > 0), say("tests.5.past_positive")
 
 
 def test_the_output_only_depends_on_the_past():
@@ -64,8 +63,8 @@ def test_the_output_only_depends_on_the_past():
     changed = x.clone()
     changed[:, 3] = torch.randn(2, 8)
     out, out_changed = head(x), head(changed)
-    assert_close(out_changed[:, :3], out[:, :3], "positions 0..2 must not see position 3")
-    assert not torch.allclose(out_changed[:, 3:], out[:, 3:]), "position 3 and later must see it"
+    assert_close(out_changed[:, :3], out[:, :3], say("tests.5.not_see_3"))
+    assert not torch.allclose(out_changed[:, 3:], out[:, 3:]), say("tests.5.see_3")
 
 
 def test_attention_alone_has_no_notion_of_position():
@@ -76,7 +75,7 @@ def test_attention_alone_has_no_notion_of_position():
     x = torch.randn(B, T, C)
     last = head(x)[:, -1]
     order = torch.cat([torch.randperm(T - 1), torch.tensor([T - 1])])  # the last stays last
-    assert_close(head(x[:, order])[:, -1], last, "shuffling earlier tokens", atol=1e-5)
+    assert_close(head(x[:, order])[:, -1], last, say("tests.5.shuffle"), atol=1e-5)
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -94,8 +93,8 @@ def test_gpt_ver_2_with_head_ver_4_learns_and_beats_the_plain_average(
         torch.manual_seed(seed)
         model = GPTVer2(head(), V, T, C)
         val_loss[name] = train_model(model, train_data, val_data, config).final["val"]
-    print(f"\nln(V)={math.log(V):.3f}, val loss: {val_loss}")
-    assert val_loss["attention"] < val_loss["average"] - 0.15, (
-        f"with HeadVer4 GPTVer2 should predict clearly better than with HeadVer3's plain "
-        f"average: validation losses {val_loss}"
+    losses = {name: float(loss) for name, loss in val_loss.items()}
+    print("\n" + say("tests.5.val_losses", lnv=math.log(V), **losses))
+    assert val_loss["attention"] < val_loss["average"] - 0.15, say(
+        "tests.5.beats_average", **losses
     )

@@ -9,7 +9,8 @@ import mygpt
 import torch
 from mygpt import HeadVer4, MultiHeadVer1, MultiHeadVer2
 
-from learngpt.exercises.testkit import assert_close, claim_holds
+from learngpt.exercises.catalog import say
+from learngpt.exercises.testkit import assert_close, claim_holds, record
 from learngpt.experiments import best_time, count_flops, one_cpu_thread
 
 
@@ -23,16 +24,15 @@ def test_head_ver_4_and_multi_head_ver_1_are_equally_expensive(course_config):
     multi = MultiHeadVer1(T, C, n_heads=H)
     x = torch.randn(B, T, C)
     out = multi(x)
-    assert out.shape == (B, T, C), f"MultiHeadVer1's output should be (B, T, C) = {(B, T, C)}"
+    assert out.shape == (B, T, C), say("tests.7.out_shape", shape=(B, T, C))
     # H heads of size C / H hold as many weights, and do as many multiply-adds, as one head of
     # size C; the only extra is the (C, C) projection that mixes the heads.
-    assert n_params(multi) == n_params(single) + C * C + C
-    flops_multi, flops_single = count_flops(multi, x), count_flops(single, x)
-    print(f"\nFLOPs: MultiHeadVer1 {flops_multi}, HeadVer4 {flops_single} + projection")
-    assert flops_multi == flops_single + 2 * B * T * C * C, (
-        "MultiHeadVer1 should cost what one wide HeadVer4 costs plus the projection "
-        f"({flops_single} + {2 * B * T * C * C} FLOPs), but costs {flops_multi}"
-    )
+    params = dict(single=n_params(single), proj=C * C + C, multi=n_params(multi))
+    flops = dict(single=count_flops(single, x), proj=2 * B * T * C * C, multi=count_flops(multi, x))
+    costs = {f"{k}_params": v for k, v in params.items()}
+    record("cost", costs | {f"{k}_flops": v for k, v in flops.items()})
+    assert params["multi"] == params["single"] + params["proj"], say("tests.7.params", **params)
+    assert flops["multi"] == flops["single"] + flops["proj"], say("tests.7.flops", **flops)
 
 
 def test_multi_head_helps(course_config, char_splits, char_tokenizer):
@@ -48,9 +48,12 @@ def test_multi_head_ver_2_is_faster_than_ver_1(course_config):
     with one_cpu_thread():
         time_ver1 = best_time(lambda: ver1(x).sum().backward())
         time_ver2 = best_time(lambda: ver2(x).sum().backward())
-    print(f"\nMultiHeadVer1 {time_ver1 * 1e6:.0f} us, MultiHeadVer2 {time_ver2 * 1e6:.0f} us")
+    us = dict(ver1_us=time_ver1 * 1e6, ver2_us=time_ver2 * 1e6)
+    record("speed", us | {"ratio": time_ver1 / time_ver2})
     # About 2x faster here; asking for 1.3x leaves room for a busy machine.
-    assert time_ver2 * 1.3 < time_ver1, "MultiHeadVer2 should be clearly faster than Ver1"
+    assert time_ver2 * 1.3 < time_ver1, say(
+        "tests.7.faster", ver1=us["ver1_us"], ver2=us["ver2_us"]
+    )
 
 
 def test_multi_head_ver_1_and_multi_head_ver_2_are_logically_equal():
@@ -59,4 +62,4 @@ def test_multi_head_ver_1_and_multi_head_ver_2_are_logically_equal():
     ver2 = MultiHeadVer2.from_ver1(ver1)
     for T in (8, 3, 1):  # full blocks and the shorter contexts of generation
         x = torch.randn(5, T, 16)
-        assert_close(ver1(x), ver2(x), f"MultiHeadVer1 must equal MultiHeadVer2 (T={T})")
+        assert_close(ver1(x), ver2(x), say("tests.7.equal", T=T))

@@ -1,0 +1,283 @@
+"""Checks that never mislead a learner (issue 26): each case a learner met, as `course check` runs.
+
+The `course check` runs (each a fresh pytest) are prepared once and run two at a time by the
+`checked` fixture; each test then asserts on its own. A run checks only the test it needs.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import torch
+
+from learngpt.commands import main
+from learngpt.exercises import catalog, integrity
+from learngpt.exercises.check import check, format_result, step_status, todo_status
+from learngpt.exercises.skeleton import workspace_source
+from learngpt.exercises.syllabus import files_of
+from learngpt.exercises.testkit import assert_close
+from learngpt.exercises.workspace import start
+from tests.test_mistakes import learner_package
+
+EQUAL_SCORES = "test_masked_softmax_of_equal_scores_is_an_average"
+LN_TORCH = "test_layer_norm_matches_torch"
+LOOP = "        for _ in range(max_new_tokens):"
+SEQUENTIAL_BLOCK_V4 = '''"""TODO 10-1: each sub-layer and its dropout in one nn.Sequential."""
+
+from mygpt.block_v3 import BlockVer3
+from torch import nn
+
+
+class BlockVer4(BlockVer3):
+    def __init__(self, head: nn.Module, embed_size: int, dropout: float):
+        super().__init__(head, embed_size)
+        self.attend = nn.Sequential(self.ln1, self.head, nn.Dropout(dropout))
+        self.think = nn.Sequential(self.ln2, self.ffwd, nn.Dropout(dropout))
+
+    def forward(self, x):
+        x = x + self.attend(x)
+        return x + self.think(x)
+'''
+
+
+def edit(workspace: Path, name: str, old: str, new: str) -> None:
+    path = workspace / "mygpt" / name
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, (name, old)
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+@dataclass
+class Run:
+    lang: str
+    prepare: Callable[[Path], None]
+    step: int
+    select: list[str] | None = None
+    timeout: float = 60.0
+
+
+RUNS = {
+    "mask inverted, ko": Run(
+        "ko",
+        lambda w: edit(w, "head_v3.py", "masked_fill(future,", "masked_fill(~future,"),
+        4,
+        [EQUAL_SCORES],
+    ),  # fmt: skip
+    "mask inverted, en": Run(
+        "en",
+        lambda w: edit(w, "head_v3.py", "masked_fill(future,", "masked_fill(~future,"),
+        4,
+        [EQUAL_SCORES],
+    ),  # fmt: skip
+    "unbiased variance, ko": Run(
+        "ko",
+        lambda w: edit(w, "layer_normalization.py", "unbiased=False", "unbiased=True"),
+        9,
+        [LN_TORCH],
+    ),  # fmt: skip
+    "endless generate": Run(
+        "en", lambda w: edit(w, "gpt_v1.py", LOOP, "        while True:"), 1, timeout=2
+    ),
+    "endless, signals ignored": Run(
+        "en",
+        lambda w: edit(
+            w,
+            "gpt_v1.py",
+            LOOP,
+            (
+                "        import signal, subprocess\n"
+                "        subprocess.Popen(['sleep', '321'])\n"
+                "        signal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
+                "        while True:"
+            ),
+        ),
+        1,
+        ["test_generate_continues_the_context"],
+        timeout=2,
+    ),
+    "syntax error in gpt_v3, step 6": Run(
+        "en", lambda w: edit(w, "gpt_v3.py", "T = idx.shape[1]", "T = = idx.shape[1]"), 6
+    ),  # fmt: skip
+    "2-1 wrong, 2-2 right": Run(
+        "en",
+        lambda w: edit(w, "head_v1.py", "].mean(dim=0)", "].sum(dim=0)"),
+        2,
+        ["test_head_ver_1_is_the_prefix_average", "test_gpt_ver_2_logits_have_the_right_shape"],
+    ),  # fmt: skip
+    "Sequential BlockVer4": Run(
+        "en",
+        lambda w: (w / "mygpt" / "block_v4.py").write_text(SEQUENTIAL_BLOCK_V4),
+        10,
+        [
+            "test_block_ver_4_output_is_always_different_in_train_mode",
+            "test_block_ver_4_output_is_always_the_same_in_eval_mode",
+            "test_block_ver_4_drops_only_what_the_sublayers_add",
+        ],
+    ),  # fmt: skip
+}
+
+
+@pytest.fixture(scope="module")
+def answer_keys(tmp_path_factory) -> dict[str, Path]:
+    keys = {}
+    for lang in catalog.LANGS:
+        keys[lang] = tmp_path_factory.mktemp(f"key_{lang}")
+        start(keys[lang], solutions=True, lang=lang)
+    return keys
+
+
+@pytest.fixture(scope="module")
+def checked(answer_keys, tmp_path_factory) -> dict[str, tuple[Path, object, str]]:
+    """{run: (its workspace, the StepResult, what `course check` prints)}, two runs at a time."""
+    workspaces = {}
+    for name, run in RUNS.items():
+        workspaces[name] = tmp_path_factory.mktemp("run") / "ws"
+        shutil.copytree(answer_keys[run.lang], workspaces[name])
+        run.prepare(workspaces[name])
+
+    def one(name: str):
+        run = RUNS[name]
+        result = check(workspaces[name], run.step, timeout=run.timeout, select=run.select)
+        return workspaces[name], result, format_result(result, run.lang)
+
+    with ThreadPoolExecutor(2) as pool:
+        return dict(zip(RUNS, pool.map(one, RUNS), strict=True))
+
+
+def test_a_named_mistake_in_the_learners_language(checked):
+    for name, key, lang in (("mask inverted, ko", "4-1.mask_inverted", "ko"),
+                            ("mask inverted, en", "4-1.mask_inverted", "en"),
+                            ("unbiased variance, ko", "9-1.unbiased_variance", "ko")):  # fmt: skip
+        _, result, out = checked[name]
+        assert not result.passed
+        assert catalog.text(f"mistakes.{key}", lang) in out, out
+        others = [k for k in catalog.catalog(lang) if k.startswith("mistakes.") and k[9:] != key]
+        assert not any(catalog.text(k, lang) in out for k in others), out  # one mistake only
+        assert "raised" not in out and "IndexError" not in out
+
+
+def test_nan_and_odd_values_are_named_never_crash_the_helper(monkeypatch):
+    monkeypatch.setenv("LEARNGPT_LANG", "en")
+    hidden = torch.ones(4, 4, dtype=torch.bool).tril()  # an inverted mask: row 3 hides all
+    wei = torch.softmax(torch.zeros(4, 4).masked_fill(hidden, float("-inf")), dim=-1)
+    nan = float("nan")
+    cases = (
+        (wei, torch.full((4, 4), 0.25), ["NaN", "index (3, 0)", "row (3,)", "every position"]),
+        (torch.tensor([1.0, float("inf")]), torch.ones(2), ["infinite", "index (1,)"]),
+        (None, torch.ones(2), ["expected a tensor", "NoneType"]),
+        (torch.tensor([1, 3]), torch.ones(2), ["differ by up to 2 at index (1,)"]),
+        (torch.ones(2), torch.tensor([nan, 1.0]), ["differ by up to nan at index (0,)"]),
+    )
+    for actual, expected, words in cases:
+        with pytest.raises(AssertionError) as failure:
+            assert_close(actual, expected, "x")
+        assert all(w in str(failure.value) for w in words), str(failure.value)
+
+
+def test_a_loop_that_never_ends_is_stopped_where_it_is(checked):
+    _, result, out = checked["endless generate"]
+    first, endless = result.tests  # the step stops at its first test that runs out of time
+    assert first.passed and not endless.passed and "ran out of time" in endless.reason
+    assert re.search(r"your code was at mygpt/gpt_v1\.py:\d+", out), out
+
+
+def test_code_that_ignores_the_soft_limit_is_ended_and_leaves_no_process(checked):
+    _, result, out = checked["endless, signals ignored"]
+    (test,) = result.tests
+    assert not test.passed and "ran out of time" in out
+    assert "mygpt/gpt_v1.py:" in out, out
+    alive = [p for p in Path("/proc").glob("[0-9]*") if _cmdline(p) == "sleep 321"]
+    assert not alive, "the learner's child process outlived the check"
+
+
+def _cmdline(process: Path) -> str:
+    try:
+        return (process / "cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+    except OSError:
+        return ""
+
+
+def test_a_syntax_error_fails_only_the_steps_that_use_the_file(checked):
+    workspace, result, out = checked["syntax error in gpt_v3, step 6"]
+    with learner_package(workspace) as mygpt:  # what step 3's tests import still loads
+        assert mygpt.HeadVer1 and mygpt.HeadVer2 and mygpt.HeadVer4
+        with pytest.raises(SyntaxError):
+            getattr(mygpt, "GPTVer3")  # noqa: B009 - the lazy import is what is tested
+    assert not result.passed
+    assert "mygpt/gpt_v3.py cannot be loaded: SyntaxError" in out and "(line 2" in out, out
+    assert "T = = idx.shape[1]" in out and re.search(r"^\s+\^$", out, re.MULTILINE), out
+    assert "E   " not in out
+
+
+def test_progress_marks_each_todo_by_the_tests_that_exercise_it(checked):
+    workspace, result, _ = checked["2-1 wrong, 2-2 right"]
+    assert not result.passed and step_status(workspace, 2) == "failing"
+    assert todo_status(workspace, "2-1") == "failing"
+    assert todo_status(workspace, "2-2") == "done"
+
+
+def test_a_block_ver_4_wrapped_in_sequential_passes(checked):
+    _, result, out = checked["Sequential BlockVer4"]
+    assert result.passed and len(result.tests) == 3, out
+
+
+def test_changed_or_missing_tests_fail_the_check_until_restored(answer_keys, tmp_path, capsys):
+    workspace = tmp_path / "ws"
+    shutil.copytree(answer_keys["en"], workspace)
+    mygpt = {p.name: p.read_bytes() for p in (workspace / "mygpt").glob("*.py")}
+    test_3 = workspace / "tests" / "test_3.py"
+    test_3.write_text("def test_head_ver_2_is_identical_to_head_ver_1():\n    assert True\n")
+    (workspace / "tests" / "test_4.py").unlink()
+    (workspace / "conftest.py").write_text("# fixtures of my own\n")
+    for step, file in ((3, "tests/test_3.py"), (4, "tests/test_4.py"), (5, "conftest.py")):
+        result = check(workspace, step)
+        assert not result.passed
+        why = result.tests[0].reason
+        assert file in why and "learngpt course restore" in why
+
+    assert main(["course", "restore", "--dir", str(workspace)]) == 0
+    out = capsys.readouterr().out
+    assert "tests/test_3.py" in out and "tests/test_4.py" in out and ".backup/" in out
+    assert integrity.changed(workspace) == []
+    assert {p.name: p.read_bytes() for p in (workspace / "mygpt").glob("*.py")} == mygpt
+    (kept,) = (workspace / ".backup").iterdir()
+    assert "assert True" in (kept / "tests" / "test_3.py").read_text()
+    assert (kept / "conftest.py").is_file()
+    assert main(["course", "restore", "--dir", str(workspace)]) == 0
+    assert "nothing to restore" in capsys.readouterr().out
+
+
+def test_reset_and_start_force_keep_the_learners_code(answer_keys, tmp_path, capsys):
+    workspace = tmp_path / "ws"
+    shutil.copytree(answer_keys["ko"], workspace)
+    head_v2 = workspace / "mygpt" / "head_v2.py"
+    mine = head_v2.read_text() + "# my own note\n"
+    head_v2.write_text(mine)
+    assert main(["course", "reset", "3", "--dir", str(workspace)]) == 0
+    out = capsys.readouterr().out
+    (stub,) = files_of(3)
+    assert head_v2.read_text() == workspace_source(stub, lang="ko")
+    kept = re.search(r"\S*\.backup/\S+", out)[0]
+    assert Path(kept, "mygpt", "head_v2.py").read_text() == mine
+
+    head_v2.write_text(mine)
+    capsys.readouterr()
+    assert main(["course", "start", str(workspace), "--force"]) == 0
+    out = capsys.readouterr().out
+    assert "raise NotImplementedError(" in head_v2.read_text()
+    kept = re.search(r"\S*\.backup/\S+", out)[0]
+    assert Path(kept, "mygpt", "head_v2.py").read_text() == mine
+
+
+def test_timeout_must_be_a_number_of_seconds(capsys):
+    for command in ("check", "watch"):
+        assert main(["course", command, "--timeout", "0", "--lang", "en"]) == 2
+        assert "not a number of seconds above 0" in capsys.readouterr().err
+        assert main(["course", command, "--timeout", "nan", "--lang", "ko"]) == 2
+        assert catalog.text("errors.timeout", "ko", value="nan") in capsys.readouterr().err

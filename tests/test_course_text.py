@@ -1,0 +1,235 @@
+"""The course's text: whole inside the workspace, one language per workspace, links that resolve.
+
+A Korean workspace speaks Korean (at most 5% of its output lines English prose), an English one
+holds and prints no Korean; the lessons carry the course's 11 questions in its words; the seven
+figures ship; every relative link of the workspace's and docs/'s Markdown resolves; the answers
+ship as package data; the numbers the docs quote come from the results file.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+
+from learngpt.commands import main
+from learngpt.evidence.experiments import QUESTIONS
+from learngpt.exercises.catalog import text
+from learngpt.exercises.check import reason
+from learngpt.exercises.skeleton import workspace_source
+from learngpt.exercises.syllabus import STEPS, files_of, get_step
+from learngpt.exercises.workspace import start
+from learngpt.experiments import ResultsFile
+from learngpt.figures import DOCS_NAMES, draw_all
+from learngpt.resources import asset
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+HANGUL = re.compile("[\uac00-\ud7a3]")
+PROSE = re.compile(r"[A-Za-z']{2,}[ ,]+[A-Za-z']{2,}[ ,]+[A-Za-z']{2,}")  # three words in a row
+
+
+def english_prose(line: str) -> bool:
+    """No Hangul, and three English words in a row once `code` spans are taken out."""
+    return not HANGUL.search(line) and bool(PROSE.search(re.sub(r"`[^`]*`", "", line)))
+
+
+def run(argv: list[str], capsys) -> list[str]:
+    """`learngpt ARGV`'s output lines (stdout and stderr), empty ones left out."""
+    main(argv)
+    captured = capsys.readouterr()
+    return [line for line in (captured.out + captured.err).splitlines() if line.strip()]
+
+
+def learner_session(tmp_path: Path, lang: str, capsys, solve: bool = True) -> list[str]:
+    """What a learner meets on step 3: start, check (fails), hint x3, progress, blocked step 4,
+    check (passes, if `solve`), and the error of a course command outside a workspace."""
+    workspace = tmp_path / f"ws_{lang}"
+    lines = run(["course", "start", str(workspace), "--solutions", "--lang", lang], capsys)
+    for f in files_of(3):  # step 3 not written yet, in the workspace's language
+        source = workspace_source(f, lang=lang)
+        (workspace / "mygpt" / f.name).write_text(source, encoding="utf-8")
+    ws = ["--dir", str(workspace)]
+    lines += run(["course", "check", "3", *ws], capsys)
+    lines += run(["course", "check", "4", *ws], capsys)
+    for _ in range(3):
+        lines += run(["course", "hint", "3", *ws], capsys)
+    lines += run(["course", "progress", *ws], capsys)
+    if solve:
+        for f in files_of(3):
+            solved = workspace_source(f, solutions=True, lang=lang)
+            (workspace / "mygpt" / f.name).write_text(solved, encoding="utf-8")
+        lines += run(["course", "check", "3", *ws], capsys)
+    outside = ["course", "check", "--dir", str(tmp_path / "nowhere")]
+    lines += run(outside + (["--lang", "en"] if lang == "en" else []), capsys)  # else Korean
+    return lines
+
+
+def test_a_korean_workspace_speaks_korean_and_an_english_one_no_korean(tmp_path, capsys):
+    korean = learner_session(tmp_path, "ko", capsys)
+    english_lines = [line for line in korean if english_prose(line)]
+    assert len(english_lines) <= 0.05 * len(korean), english_lines
+    assert text("errors.not_workspace", "ko", dir=tmp_path / "nowhere") in korean[-1]
+    assert any(text("result.done", "ko") in line for line in korean)  # the check that passed
+
+    english = learner_session(tmp_path, "en", capsys, solve=False)  # one check less: faster
+    assert not [line for line in english if HANGUL.search(line)]
+    assert any("TODO 3-1 is not written yet" in line for line in english)
+    for path in (tmp_path / "ws_en").rglob("*"):
+        if path.is_file() and path.suffix in {".py", ".md", ".ini", ".json", ".yaml"}:
+            assert not HANGUL.search(path.read_text(encoding="utf-8")), path
+
+
+def test_every_workspace_file_of_a_korean_workspace_is_korean_or_code(tmp_path):
+    start(tmp_path, lang="ko")
+    for path in [*(tmp_path / "mygpt").glob("*.py"), tmp_path / "README.md"]:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        prose = [line for line in lines if english_prose(line) and "learngpt course" not in line]
+        assert not [line for line in prose if line.lstrip().startswith(("#", '"""', "'"))], path
+
+
+def prose_lines(markdown: str) -> list[str]:
+    """The non-empty lines outside code blocks."""
+    out, fenced = [], False
+    for line in markdown.splitlines():
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        elif not fenced and line.strip():
+            out.append(line)
+    return out
+
+
+def hangul_share(markdown: str) -> float:
+    lines = prose_lines(markdown)
+    return sum(bool(HANGUL.search(line)) for line in lines) / len(lines)
+
+
+def lesson(lang: str, step: int) -> str:
+    path = asset("course", lang, "lessons", f"{get_step(step).lesson}.md")
+    return path.read_text(encoding="utf-8")
+
+
+def test_the_lessons_hold_the_courses_11_questions_in_its_words():
+    course = (DOCS / "course" / "course_kor.md").read_text(encoding="utf-8")
+    course += (DOCS / "course" / "week2_kor.md").read_text(encoding="utf-8")
+    count = 0
+    for step in STEPS:
+        for ko, en in zip(step.questions("ko"), step.questions("en"), strict=True):
+            assert ko in course, ko  # the seeds' own words
+            assert ko in lesson("ko", step.number), (step.number, ko)
+            assert en in lesson("en", step.number), (step.number, en)
+            count += 1
+    assert count == 11
+
+
+def test_the_korean_lessons_are_as_korean_as_the_course_text():
+    course = (DOCS / "course" / "course_kor.md").read_text(encoding="utf-8")
+    course += (DOCS / "course" / "week2_kor.md").read_text(encoding="utf-8")
+    lessons = "\n".join(lesson("ko", step.number) for step in STEPS)
+    assert hangul_share(lessons) >= hangul_share(course)
+    assert not HANGUL.search("\n".join(lesson("en", step.number) for step in STEPS))
+
+
+LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)|<img\s[^>]*src=['\"]([^'\"]+)['\"]")
+
+
+def broken_links(markdown_file: Path) -> list[str]:
+    """The relative links and images of a Markdown file that point at no file."""
+    broken = []
+    for line in prose_lines(markdown_file.read_text(encoding="utf-8")):
+        for match in LINK.finditer(line):
+            target = unquote((match[1] or match[2]).split("#")[0])
+            if not target or re.match(r"^[a-z]+:", target):  # http:, mailto:, an anchor
+                continue
+            if not (markdown_file.parent / target).exists():
+                broken.append(f"{markdown_file}: {target}")
+    return broken
+
+
+def test_every_relative_link_and_image_in_the_workspace_and_docs_resolves(tmp_path):
+    files = [ROOT / "README.md", *DOCS.rglob("*.md")]
+    for lang in ("ko", "en"):
+        start(tmp_path / lang, lang=lang)
+        files += list((tmp_path / lang).rglob("*.md"))
+    assert len(files) > 30
+    assert [link for f in files for link in broken_links(f)] == []
+    sample = tmp_path / "sample.md"
+    sample.write_text("![a](img/none.png) <img src='../nope.png'> [ok](sample.md)\n")
+    assert len(broken_links(sample)) == 2  # the check itself finds what is missing
+
+
+def test_the_seven_figures_ship_in_the_wheel_the_workspace_and_docs(tmp_path):
+    shipped = {p.name: p.read_bytes() for p in asset("course", "img").glob("*.png")}
+    assert sorted(shipped) == sorted(DOCS_NAMES)
+    assert len(set(shipped.values())) == 7  # seven distinct figures
+    for name, docs_name in DOCS_NAMES.items():
+        assert (DOCS / "course" / "img" / docs_name).read_bytes() == shipped[name]
+    start(tmp_path / "ws")
+    assert sorted(p.name for p in (tmp_path / "ws" / "img").glob("*.png")) == sorted(shipped)
+    drawn = draw_all(tmp_path / "drawn")  # the one source draws all seven
+    assert sorted(p.name for p in drawn) == sorted(shipped) and all(p.stat().st_size for p in drawn)
+
+
+def test_course_answers_prints_a_steps_answers_from_package_data(capsys):
+    assert asset("course", "en", "answers.md").read_text() == (DOCS / "answers.md").read_text()
+    assert asset("course", "ko", "answers.md").read_text() == (DOCS / "answers_kor.md").read_text()
+    assert main(["course", "answers", "7"]) == 0  # outside a workspace: Korean
+    korean = capsys.readouterr().out
+    assert f"### 7a. {get_step(7).questions('ko')[0]}" in korean and "### 7c." in korean
+    assert "### 8a." not in korean and "docs/answers_kor.md" in korean
+    assert main(["course", "answers", "9", "--lang", "en"]) == 0
+    english = capsys.readouterr().out
+    assert "### 9b. How does LayerNorm mitigate" in english and not HANGUL.search(english)
+    assert main(["course", "answers", "2"]) == 0
+    assert capsys.readouterr().out.strip() == text("answers.none", "ko", step=2)
+
+
+# ----------------------------------------------------------------------------------------------
+# Numbers in the docs come from the results file (docs/experiments.json)
+
+ANSWERS = {"en": DOCS / "answers.md", "ko": DOCS / "answers_kor.md"}
+SET_UP = {
+    "en": re.compile(r"([\d,]+) steps at learning rate ([\d.]+)"),
+    "ko": re.compile(r"learning rate ([\d.]+)로 ([\d,]+) step"),
+}
+
+
+def section(doc: str, question: str) -> str:
+    start_at = doc.index(f"### {question}.")
+    end = re.search(r"^##", doc[start_at + 4 :], re.MULTILINE)
+    found = doc[start_at : start_at + 4 + end.start()] if end else doc[start_at:]
+    return re.sub(r"\s+", " ", found)  # one line: a quote may wrap
+
+
+@pytest.mark.parametrize("lang", ANSWERS)
+def test_the_answers_quote_the_set_up_and_margins_of_the_results_file(lang):
+    doc = ANSWERS[lang].read_text(encoding="utf-8")
+    saved = ResultsFile.read(DOCS / "experiments.json")
+    for result in saved.results:
+        quoted = SET_UP[lang].search(section(doc, QUESTIONS[result.experiment.name]))
+        steps, rate = (quoted[1], quoted[2]) if lang == "en" else (quoted[2], quoted[1])
+        assert int(steps.replace(",", "")) == result.config.max_iters, result.experiment.name
+        assert float(rate) == result.config.learning_rate, result.experiment.name
+    multi_head = next(r for r in saved.results if r.experiment.name == "multi-head")
+    margins = [s.val_margin for s in multi_head.seeds]
+    low, high = f"{min(margins):.2f}", f"{max(margins):.2f}"
+    assert re.search(rf"{low} (to|~) {high} nats", section(doc, "7b")), (low, high)
+    # Every signed margin the answers quote is one the experiments page (the results file and
+    # the experiments' notes, tests/test_answers.py) reports.
+    page = (DOCS / "experiments.md").read_text(encoding="utf-8")
+    for margin in set(re.findall(r"[-+]0\.\d{3}\b", doc)):
+        assert margin in page, margin
+
+
+def test_week_2_todos_show_the_courses_own_labels_in_the_stubs_and_messages(tmp_path):
+    start(tmp_path / "ko", lang="ko")
+    start(tmp_path / "en", lang="en")
+    stub = (tmp_path / "ko" / "mygpt" / "feed_forward.py").read_text(encoding="utf-8")
+    assert "# TODO 8-1 (2주차 TODO 2-1)" in stub
+    assert "# TODO 10-1 (week 2 TODO 4)" in (tmp_path / "en" / "mygpt" / "block_v4.py").read_text()
+    why, todo = reason({"kind": "todo", "todo": "9-2"}, "ko", 9)
+    assert todo == "9-2" and why.startswith("아직 작성하지 않은 TODO 9-2 (2주차 TODO 3-2): ")
+    why, _ = reason({"kind": "todo", "todo": "8-3"}, "en", 9)
+    assert why == "it needs TODO 8-3 (week 2 TODO 2-3): finish step 8 first"
