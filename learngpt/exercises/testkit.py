@@ -160,8 +160,8 @@ def assert_close(actual: object, expected: torch.Tensor, what: str, atol: float 
     """
     if not isinstance(actual, torch.Tensor):
         raise AssertionError(say("check.not_a_tensor", what=what, got=type(actual).__name__))
-    assert actual.shape == expected.shape, (
-        f"{what}: expected shape {tuple(expected.shape)}, got {tuple(actual.shape)}"
+    assert actual.shape == expected.shape, say(
+        "check.shape", what=what, expected=tuple(expected.shape), got=tuple(actual.shape)
     )
     actual, expected = actual.detach().double(), expected.detach().double()
     bad = _not_finite(actual, expected, what)
@@ -173,7 +173,9 @@ def assert_close(actual: object, expected: torch.Tensor, what: str, atol: float 
         largest = diff[too_far].max()
         hit = (diff == largest) & too_far  # none when the largest is NaN
         where = _first(hit if bool(hit.any()) else too_far)
-        raise AssertionError(f"{what}: they differ by up to {float(largest):.4g} at index {where}")
+        raise AssertionError(
+            say("check.differ", what=what, largest=f"{float(largest):.4g}", where=where)
+        )
 
 
 def assert_same_function(head: nn.Module, name: str, shape: tuple[int, ...]) -> None:
@@ -182,13 +184,13 @@ def assert_same_function(head: nn.Module, name: str, shape: tuple[int, ...]) -> 
     x = torch.randn(shape, requires_grad=True)
     x_ref = x.detach().clone().requires_grad_(True)
     out, expected = head(x), prefix_mean(x_ref)
-    assert_close(out, expected, f"{name} must equal HeadVer1 (the prefix average) on one input")
+    assert_close(out, expected, say("check.same_as_head_ver_1", name=name))
     weights = torch.randn(shape)
     if not (isinstance(out, torch.Tensor) and out.requires_grad):  # e.g. computed under no_grad
         raise AssertionError(say("check.no_gradient", name=name))
     (out * weights).sum().backward()
     (expected * weights).sum().backward()
-    assert_close(x.grad, x_ref.grad, f"{name}'s gradient must equal HeadVer1's")
+    assert_close(x.grad, x_ref.grad, say("check.same_gradient", name=name))
 
 
 def faster(slow: Callable[[], object], fast: Callable[[], object]) -> float:
