@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,17 +23,24 @@ from learngpt.fileio import TEXT_FILE, read_bytes
 from learngpt.tokenizers import Tokenizer, UnknownCharactersError
 
 
+@contextmanager
+def data_file_errors(path: Path) -> Iterator[None]:
+    """A data file that cannot be read, as one UserError naming it (for --data and prepare)."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise UserError(f"data file {path} does not exist; check the --data paths") from None
+    except IsADirectoryError:
+        raise UserError(f"data file {path} is a directory; pass text files with --data") from None
+    except OSError as exc:
+        raise UserError(f"cannot read data file {path}: {exc.strerror}") from None
+
+
 def load_text(path: str | Path) -> str:
     """Read a UTF-8 text file for training; a missing, empty or binary file is a UserError."""
     path = Path(path)
-    try:
+    with data_file_errors(path):
         raw = read_bytes(path, "data file", TEXT_FILE)
-    except FileNotFoundError:
-        raise UserError(f"data file {path} does not exist; pass a text file with --data") from None
-    except IsADirectoryError:
-        raise UserError(f"data file {path} is a directory; pass a text file with --data") from None
-    except OSError as exc:
-        raise UserError(f"cannot read data file {path}: {exc.strerror}") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from learngpt.data import data_file_errors
 from learngpt.errors import UserError
 from learngpt.prepare.cuts import Cutter
 
@@ -64,32 +65,25 @@ def _decoded_blocks(source: Source, size: int, hashed: bool = True) -> Iterator[
     """The file's text, block by block, checked (UTF-8, no NUL byte), measured and hashed."""
     path, digest = source.path, hashlib.sha256() if hashed else None
     decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        with open(path, "rb") as f:
-            while block := f.read(size):
-                where = source.size
-                source.size += len(block)
-                if digest is not None:
-                    digest.update(block)
-                if b"\0" in block:
-                    raise UserError(
-                        f"data file {path} looks binary (a NUL byte at offset "
-                        f"{where + block.index(0)}); pass UTF-8 text files only"
-                    )
-                try:
-                    yield decoder.decode(block)
-                except UnicodeDecodeError as exc:
-                    raise UserError(
-                        f"data file {path} is not UTF-8 text (bad byte near offset "
-                        f"{where + max(exc.start, 0)}); convert it to UTF-8 first"
-                    ) from None
-            yield _final(decoder, path, source.size)
-    except FileNotFoundError:
-        raise UserError(f"data file {path} does not exist; check the --data paths") from None
-    except IsADirectoryError:
-        raise UserError(f"data file {path} is a directory; pass text files") from None
-    except OSError as exc:
-        raise UserError(f"cannot read data file {path}: {exc.strerror}") from None
+    with data_file_errors(path), open(path, "rb") as f:
+        while block := f.read(size):
+            where = source.size
+            source.size += len(block)
+            if digest is not None:
+                digest.update(block)
+            if b"\0" in block:
+                raise UserError(
+                    f"data file {path} looks binary (a NUL byte at offset "
+                    f"{where + block.index(0)}); pass UTF-8 text files only"
+                )
+            try:
+                yield decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                raise UserError(
+                    f"data file {path} is not UTF-8 text (bad byte near offset "
+                    f"{where + max(exc.start, 0)}); convert it to UTF-8 first"
+                ) from None
+        yield _final(decoder, path, source.size)
     if source.size == 0:
         raise UserError(f"data file {path} is empty; pass files with some text in them")
     source.sha256 = digest.hexdigest() if digest is not None else ""
