@@ -22,7 +22,6 @@ from learngpt.exercises.skeleton import workspace_source
 from learngpt.exercises.syllabus import STEPS, files_of, get_step
 from learngpt.exercises.workspace import start
 from learngpt.experiments import ResultsFile
-from learngpt.figures import DOCS_NAMES, draw_all
 from learngpt.resources import asset
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -158,18 +157,6 @@ def test_every_relative_link_and_image_in_the_workspace_and_docs_resolves(tmp_pa
     sample = tmp_path / "sample.md"
     sample.write_text("![a](img/none.png) <img src='../nope.png'> [ok](sample.md)\n")
     assert len(broken_links(sample)) == 2  # the check itself finds what is missing
-
-
-def test_the_seven_figures_ship_in_the_wheel_the_workspace_and_docs(tmp_path):
-    shipped = {p.name: p.read_bytes() for p in asset("course", "img").glob("*.png")}
-    assert sorted(shipped) == sorted(DOCS_NAMES)
-    assert len(set(shipped.values())) == 7  # seven distinct figures
-    for name, docs_name in DOCS_NAMES.items():
-        assert (DOCS / "course" / "img" / docs_name).read_bytes() == shipped[name]
-    start(tmp_path / "ws")
-    assert sorted(p.name for p in (tmp_path / "ws" / "img").glob("*.png")) == sorted(shipped)
-    drawn = draw_all(tmp_path / "drawn")  # the one source draws all seven
-    assert sorted(p.name for p in drawn) == sorted(shipped) and all(p.stat().st_size for p in drawn)
 
 
 def test_course_answers_prints_a_steps_answers_from_package_data(capsys):

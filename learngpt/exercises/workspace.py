@@ -7,6 +7,7 @@ DIR/
   pytest.ini      so that plain `pytest` in DIR finds mygpt
   README.md       the steps, what each teaches, which files to edit, the commands
   lessons/        one lesson per step, in the course's words;  img/: the course's figures
+  answers/img/    the figures of the answers to the course's questions (`course answers N`)
   .learngpt/      the workspace's language, hint stages and last check results
   .backup/<time>/ the learner's files as they were before reset, restore or start --force
 
@@ -82,19 +83,25 @@ def start(
         ("config.yaml", course_config_path()),
     ):
         shutil.copyfile(source, directory / relative)
-    figures = copy_figures(directory / "img")
+    figures = copy_figures(directory, lang)
     written = [*texts, "input.txt", "config.yaml", *figures]
     return written + ([kept.relative_to(directory).as_posix()] if kept else [])
 
 
-def copy_figures(folder: Path) -> list[str]:
-    """The course's figures (learngpt/assets/course/img, drawn by learngpt/figures.py)."""
-    folder.mkdir(parents=True, exist_ok=True)
+def copy_figures(directory: Path, lang: str) -> list[str]:
+    """The course's figures in `lang` (learngpt/assets/course/<lang>/img, drawn by
+    tools/draw_figures.py) into img/, the answers' (learngpt/assets/course/answers/img) into
+    answers/img/."""
     written = []
-    for entry in sorted(asset("course", "img").iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".png"):
-            (folder / entry.name).write_bytes(entry.read_bytes())
-            written.append(f"img/{entry.name}")
+    for relative, source in (
+        ("img", asset("course", lang, "img")),
+        ("answers/img", asset("course", "answers", "img")),
+    ):
+        (directory / relative).mkdir(parents=True, exist_ok=True)
+        for entry in sorted(source.iterdir(), key=lambda e: e.name):
+            if entry.name.endswith(".png"):
+                (directory / relative / entry.name).write_bytes(entry.read_bytes())
+                written.append(f"{relative}/{entry.name}")
     return written
 
 
