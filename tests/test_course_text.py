@@ -1,9 +1,9 @@
 """The course's text: whole inside the workspace, one language per workspace, links that resolve.
 
 A Korean workspace speaks Korean (at most 5% of its output lines English prose), an English one
-holds and prints no Korean; the lessons carry the course's 11 questions in its words; the seven
-figures ship; every relative link of the workspace's and docs/'s Markdown resolves; the answers
-ship as package data; the numbers the docs quote come from the results file.
+holds and prints no Korean; the lessons carry the course's 11 questions in its words; every
+relative link of the workspace's and docs/'s Markdown resolves. (The figures: test_figures.py;
+the answers: test_answers.py.)
 """
 
 from __future__ import annotations
@@ -12,16 +12,12 @@ import re
 from pathlib import Path
 from urllib.parse import unquote
 
-import pytest
-
 from learngpt.commands import main
-from learngpt.evidence.experiments import QUESTIONS
 from learngpt.exercises.catalog import text
 from learngpt.exercises.check import reason
 from learngpt.exercises.skeleton import workspace_source
 from learngpt.exercises.syllabus import STEPS, files_of, get_step
 from learngpt.exercises.workspace import start
-from learngpt.experiments import ResultsFile
 from learngpt.resources import asset
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -157,57 +153,6 @@ def test_every_relative_link_and_image_in_the_workspace_and_docs_resolves(tmp_pa
     sample = tmp_path / "sample.md"
     sample.write_text("![a](img/none.png) <img src='../nope.png'> [ok](sample.md)\n")
     assert len(broken_links(sample)) == 2  # the check itself finds what is missing
-
-
-def test_course_answers_prints_a_steps_answers_from_package_data(capsys):
-    assert asset("course", "en", "answers.md").read_text() == (DOCS / "answers.md").read_text()
-    assert asset("course", "ko", "answers.md").read_text() == (DOCS / "answers_kor.md").read_text()
-    assert main(["course", "answers", "7"]) == 0  # outside a workspace: Korean
-    korean = capsys.readouterr().out
-    assert f"### 7a. {get_step(7).questions('ko')[0]}" in korean and "### 7c." in korean
-    assert "### 8a." not in korean and "docs/answers_kor.md" in korean
-    assert main(["course", "answers", "9", "--lang", "en"]) == 0
-    english = capsys.readouterr().out
-    assert "### 9b. How does LayerNorm mitigate" in english and not HANGUL.search(english)
-    assert main(["course", "answers", "2"]) == 0
-    assert capsys.readouterr().out.strip() == text("answers.none", "ko", step=2)
-
-
-# ----------------------------------------------------------------------------------------------
-# Numbers in the docs come from the results file (docs/experiments.json)
-
-ANSWERS = {"en": DOCS / "answers.md", "ko": DOCS / "answers_kor.md"}
-SET_UP = {
-    "en": re.compile(r"([\d,]+) steps at learning rate ([\d.]+)"),
-    "ko": re.compile(r"learning rate ([\d.]+)로 ([\d,]+) step"),
-}
-
-
-def section(doc: str, question: str) -> str:
-    start_at = doc.index(f"### {question}.")
-    end = re.search(r"^##", doc[start_at + 4 :], re.MULTILINE)
-    found = doc[start_at : start_at + 4 + end.start()] if end else doc[start_at:]
-    return re.sub(r"\s+", " ", found)  # one line: a quote may wrap
-
-
-@pytest.mark.parametrize("lang", ANSWERS)
-def test_the_answers_quote_the_set_up_and_margins_of_the_results_file(lang):
-    doc = ANSWERS[lang].read_text(encoding="utf-8")
-    saved = ResultsFile.read(DOCS / "experiments.json")
-    for result in saved.results:
-        quoted = SET_UP[lang].search(section(doc, QUESTIONS[result.experiment.name]))
-        steps, rate = (quoted[1], quoted[2]) if lang == "en" else (quoted[2], quoted[1])
-        assert int(steps.replace(",", "")) == result.config.max_iters, result.experiment.name
-        assert float(rate) == result.config.learning_rate, result.experiment.name
-    multi_head = next(r for r in saved.results if r.experiment.name == "multi-head")
-    margins = [s.val_margin for s in multi_head.seeds]
-    low, high = f"{min(margins):.2f}", f"{max(margins):.2f}"
-    assert re.search(rf"{low} (to|~) {high} nats", section(doc, "7b")), (low, high)
-    # Every signed margin the answers quote is one the experiments page (the results file and
-    # the experiments' notes, tests/test_answers.py) reports.
-    page = (DOCS / "experiments.md").read_text(encoding="utf-8")
-    for margin in set(re.findall(r"[-+]0\.\d{3}\b", doc)):
-        assert margin in page, margin
 
 
 def test_week_2_todos_show_the_courses_own_labels_in_the_stubs_and_messages(tmp_path):

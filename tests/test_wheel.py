@@ -109,9 +109,10 @@ def test_the_course_ships_whole_lessons_figures_catalogs_and_answers(installed, 
     workspace = tmp_path / "ws"
     assert len(list((workspace / "lessons").glob("*.md"))) == 10
     assert len(list((workspace / "img").glob("*.png"))) == 7
+    assert len(list((workspace / "answers" / "img").glob("*.png"))) >= 7
     assert "힌트 1/3" in run([learngpt, "course", "hint", "1", "--dir", "ws"], tmp_path)
     answers = run([learngpt, "course", "answers", "7", "--lang", "en"], tmp_path)
-    assert "### 7a. Do MultiHeadVer1 and HeadVer4 differ" in answers
+    assert "\n7a. Do MultiHeadVer1 and HeadVer4 differ" in answers  # rendered: no "###"
 
 
 @pytest.mark.parametrize(

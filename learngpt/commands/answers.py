@@ -1,4 +1,4 @@
-"""`learngpt answers`: compute the evidence for docs/answers.md, print its tables, draw its figures.
+"""`learngpt answers`: the evidence behind the course's answers: print its tables, draw its figures.
 
 Every table the answers quote is printed here in markdown, under the question it answers; the
 figures are written as PNGs (default runs/answers/answer_*.png). The training experiments are not

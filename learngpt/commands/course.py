@@ -162,7 +162,7 @@ def run_solution(args: argparse.Namespace) -> int:
 
 
 def run_answers(args: argparse.Namespace) -> int:
-    print(answers.step_answers(args.step, lang_anywhere(args)))
+    answers.show(args.step, lang_anywhere(args))
     return 0
 
 

@@ -1,4 +1,4 @@
-"""The evidence behind the answers to the course's questions (docs/answers.md).
+"""The evidence behind the answers to the course's questions (docs/answers.md tells how it is made).
 
 One module per kind of evidence, each a few functions that compute numbers and tables from the
 course's own classes; `learngpt answers` (learngpt/commands/answers.py) prints every table and
