@@ -51,9 +51,11 @@ def _computed_families() -> dict[str, set[str]]:
 
 
 def _sources() -> str:
-    """Every Python file that may use a key: the package and the workspace's test files."""
+    """Every file that may use a key: the package's Python (the workspace's test files among
+    them) and the playground's page and script (web.yaml's keys)."""
     package = Path(catalog.__file__).resolve().parent.parent
-    return "\n".join(p.read_text(encoding="utf-8") for p in sorted(package.rglob("*.py")))
+    files = [*package.rglob("*.py"), *(package / "assets" / "web").glob("*.[hj][ts]*")]
+    return "\n".join(p.read_text(encoding="utf-8") for p in sorted(files))
 
 
 def test_every_key_is_used():

@@ -8,6 +8,9 @@ nothing is downloaded. A screenshot of the page lands in the test's tmp dir.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
+import html
+import re
 import shutil
 import socket
 import sys
@@ -23,12 +26,14 @@ from web_helpers import events, generated_text, make_workspace, serving
 
 from learngpt.commands import build_parser
 from learngpt.course import GPTVer4, HeadVer4, MultiHeadVer1, MultiHeadVer2
+from learngpt.exercises.catalog import text
 from learngpt.model import GPT, GPTConfig
 from learngpt.resources import asset
 from learngpt.tokenizers import CharTokenizer
 from learngpt.web import create_app
 from learngpt.web.attention import attention_maps
 from learngpt.web.generation import MAX_NEW_TOKENS, MAX_PROMPT_CHARS
+from learngpt.web.i18n import asked_for, page_lang
 from learngpt.web.models import READY, CourseModel, Served, run_entry, unique_names
 from learngpt.web.workspace import Workspace
 
@@ -246,6 +251,12 @@ def test_workspace_models_train_in_the_background_then_generate(tmp_path, monkey
     app = create_app([], workspace)
     try:
         with serving(app) as url:
+            # a Korean workspace (the course's default) gets a Korean page, whatever the browser
+            assert workspace.lang == "ko"
+            page = httpx.get(url, headers={"Accept-Language": "en-US,en"}).text
+            assert '<html lang="ko">' in page and text("web.generate", "ko") in page
+            bigram = httpx.get(f"{url}/api/runs", params={"lang": "ko"}).json()["runs"][0]
+            assert bigram["description"] == text("web.models.bigram", "ko")
             deadline = time.monotonic() + 60
             while True:
                 runs = httpx.get(f"{url}/api/runs").json()["runs"]
@@ -327,8 +338,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture
-def browser_page(tmp_path):
+@contextlib.contextmanager
+def chromium_page(profile: Path, locale: str = "en-US"):
+    """A page of a headless Chromium whose language is `locale` (navigator.language and
+    Accept-Language both), with a fresh profile."""
     from playwright.sync_api import sync_playwright
 
     # `make test` installs Chromium (Makefile, target `chromium`); a missing one is a failure
@@ -336,16 +349,23 @@ def browser_page(tmp_path):
 
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            tmp_path / "profile",  # a fresh profile every time
+            profile,
             executable_path=CHROMIUM,
             headless=True,
             args=CHROMIUM_ARGS,
             viewport={"width": 1280, "height": 1100},
+            locale=locale,
         )
         try:
             yield context.new_page()
         finally:
             context.close()
+
+
+@pytest.fixture
+def browser_page(tmp_path):
+    with chromium_page(tmp_path / "profile") as page:
+        yield page
 
 
 def test_the_page_streams_text_and_draws_the_attention_map(
@@ -402,3 +422,70 @@ def test_the_page_streams_text_and_draws_the_attention_map(
         assert page.locator("[data-testid=loss] svg").count() == 2
         page.screenshot(path=tmp_path / "playground.png", full_page=True)
     assert (tmp_path / "playground.png").stat().st_size > 10_000
+
+
+# ---- the page in the learner's language ----
+
+HANGUL = re.compile("[\uac00-\ud7a3]")
+
+
+def test_the_language_a_browser_asks_for_and_the_one_a_page_speaks():
+    assert asked_for("ko-KR,ko;q=0.9,en-US;q=0.8,en;q=0.7") == "ko"
+    assert asked_for("en-US,en;q=0.9,ko;q=0.8") == "en"
+    assert asked_for("fr-FR, ko;q=0.5, en;q=0.4") == "ko"  # the best one the course speaks
+    assert asked_for("ko;q=0, en;q=0.1") == "en" and asked_for("fr, *") is None
+    assert asked_for("ko;q=nonsense") == "ko" and asked_for("") is None
+    assert page_lang(None, "fr", None) == "en"  # English otherwise
+    assert page_lang(None, "ko-KR", None) == "ko"  # the browser asks for Korean
+    assert page_lang(None, "en-US", "ko") == "ko"  # a Korean workspace is served
+    assert page_lang("en", "ko-KR", "ko") == "en"  # the page's switch wins
+
+
+def test_the_page_speaks_the_browsers_language_and_remembers_the_switch(server):
+    korean = httpx.get(server, headers={"Accept-Language": "ko-KR,ko;q=0.9,en;q=0.8"})
+    assert '<html lang="ko">' in korean.text and "Accept-Language" in korean.headers["vary"]
+    for key in ("web.generate", "web.prompt", "web.model", "web.attention_help"):
+        assert f">{html.escape(text(key, 'ko'))}<" in korean.text, key
+    english = httpx.get(server, headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert '<html lang="en">' in english.text and not HANGUL.search(english.text)
+    assert f">{text('web.generate', 'en')}<" in english.text
+    # the switch: ?lang= wins over the browser's language and is remembered in a cookie
+    with httpx.Client(headers={"Accept-Language": "ko-KR"}) as browser:
+        switched = browser.get(f"{server}/?lang=en")
+        assert (
+            '<html lang="en">' in switched.text
+            and "learngpt_lang=en" in switched.headers["set-cookie"]
+        )
+        assert '<html lang="en">' in browser.get(server).text  # the next visit, no ?lang=
+        assert '<html lang="ko">' in browser.get(f"{server}/?lang=ko").text
+    # the models' words in the page's language, English by default
+    (ko,) = httpx.get(f"{server}/api/runs", params={"lang": "ko"}).json()["runs"]
+    (en,) = httpx.get(f"{server}/api/runs").json()["runs"]
+    assert re.search(r": best checkpoint, \d+ step, val loss \d\.\d{3}$", ko["description"])
+    assert re.search(r": best checkpoint, step \d+, val loss \d\.\d{3}$", en["description"])
+
+
+def test_a_korean_browser_gets_the_page_in_korean_and_can_switch_to_english(
+    trained_template, tmp_path
+):
+    with (
+        serving(create_app([run_entry(trained_template.out, "tiny")])) as url,
+        chromium_page(tmp_path / "profile", locale="ko-KR") as page,
+    ):
+        page.goto(url)
+        assert page.evaluate("navigator.language") == "ko-KR"
+        assert page.inner_text("[data-testid=generate]") == text("web.generate", "ko") == "생성"
+        assert page.inner_text("label[for=prompt]") == text("web.prompt", "ko")
+        assert page.inner_text("label[for=run]") == text("web.model", "ko")
+        page.wait_for_selector("#compare-list input:checked")
+        page.fill("[data-testid=max-tokens]", "12")
+        page.click("[data-testid=generate]")
+        page.wait_for_selector("[data-testid=attention][data-drawn=true]", timeout=30_000)
+        assert page.inner_text("#stats").startswith("token 12개")  # the script speaks Korean
+        assert "token이 본 곳" in page.inner_text(".heatmap")
+        page.click("[data-testid=lang-en]")  # the visible switch
+        page.wait_for_selector("html[lang=en]")
+        body = page.inner_text("body")
+        assert page.inner_text("[data-testid=generate]") == "Generate" and not HANGUL.search(body)
+        page.goto(url)  # remembered
+        assert page.inner_text("[data-testid=generate]") == "Generate"

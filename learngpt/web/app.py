@@ -1,8 +1,8 @@
 """The playground's web app: one page, its static files, and a small JSON / server-sent-events API.
 
-    GET  /                  the page (learngpt/assets/web/index.html)
+    GET  /                  the page (learngpt/assets/web/index.html), in the learner's language
     GET  /static/...        its script and style sheet
-    GET  /api/runs          the models: name, status, config, loss curve
+    GET  /api/runs          the models: name, status, config, loss curve (?lang=: their words)
     GET  /api/status        generations waiting, running and finished (completed, cancelled,
                             failed), and the most that ever ran at once
     POST /api/generate      {prompt, max_new_tokens, temperature, top_k, top_p, seed, run,
@@ -26,7 +26,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -35,6 +35,7 @@ from learngpt.resources import asset
 from learngpt.web.body import read_body
 from learngpt.web.generation import BadRequest, json_int, parse_request, run_generation
 from learngpt.web.generation import Request as GenerateRequest
+from learngpt.web.i18n import page_response, query_lang
 from learngpt.web.models import READY, Served
 from learngpt.web.workspace import Workspace
 
@@ -152,11 +153,12 @@ def create_app(
     playground = Playground(served, workspace, max_concurrent)
     web = asset("web")
 
-    async def index(request: Request):
-        return FileResponse(web / "index.html")
+    async def index(request: Request):  # in the learner's language (learngpt/web/i18n.py)
+        return page_response(request, workspace.lang if workspace else None)
 
     async def runs(request: Request):
-        return JSONResponse({"runs": [entry.to_json() for entry in playground.models()]})
+        lang = query_lang(request)
+        return JSONResponse({"runs": [entry.to_json(lang) for entry in playground.models()]})
 
     async def status(request: Request):
         return JSONResponse(status_json(playground))

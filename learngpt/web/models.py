@@ -19,6 +19,7 @@ from torch import nn
 
 from learngpt.runs import RunDir, load_run
 from learngpt.tokenizers import Tokenizer
+from learngpt.web.i18n import Message, in_lang
 
 READY, TRAINING, NOT_WRITTEN, FAILED = "ready", "training", "not written yet", "failed"
 
@@ -63,24 +64,25 @@ class Served:
     status: str
     tokenizer: Tokenizer | None = None
     model: nn.Module | None = None
-    description: str = ""
-    detail: str = ""  # why it is not ready, or the training progress
+    description: str | Message = ""
+    detail: str | Message = ""  # why it is not ready, or the training progress
     config: dict[str, Any] = field(default_factory=dict)
     loss: LossCurve = field(default_factory=LossCurve)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def set_status(self, status: str, detail: str = "") -> None:
+    def set_status(self, status: str, detail: str | Message = "") -> None:
         with self.lock:
             self.status, self.detail = status, detail
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, lang: str = "en") -> dict[str, Any]:
+        """What /api/runs says about this model; its words in `lang`."""
         with self.lock:
             return {
                 "name": self.name,
                 "kind": self.kind,
                 "status": self.status,
-                "detail": self.detail,
-                "description": self.description,
+                "detail": in_lang(self.detail, lang),
+                "description": in_lang(self.description, lang),
                 "parameters": sum(p.numel() for p in self.model.parameters()) if self.model else 0,
                 "config": self.config,
                 "loss": self.loss.to_dict(),
@@ -95,9 +97,11 @@ def run_entry(path: str | Path, name: str, device: str = "cpu") -> Served:
         if "train_loss" in record and "val_loss" in record:
             loss.add(record)
     step, val = loaded.manifest.get("step"), loaded.manifest.get("val_loss")
-    description = f"{Path(path)}: {loaded.which} checkpoint, step {step}" + (
-        f", val loss {val:.3f}" if isinstance(val, (int, float)) else ""
-    )
+    about = {"path": str(Path(path)), "which": loaded.which, "step": step}
+    if isinstance(val, (int, float)):
+        description = Message("web.models.run_val", {**about, "val": val})
+    else:
+        description = Message("web.models.run", about)
     return Served(
         name=name,
         kind="run",

@@ -22,9 +22,11 @@ from torch import nn
 from learngpt.config import CourseConfig, load_config
 from learngpt.data import encode_splits, load_text
 from learngpt.errors import UserError
+from learngpt.exercises.workspace import lang_of
 from learngpt.resources import course_config_path, shakespeare_path
 from learngpt.tokenizers import CharTokenizer
 from learngpt.training.loop import Hooks, train_model
+from learngpt.web.i18n import Message
 from learngpt.web.models import FAILED, NOT_WRITTEN, READY, TRAINING, CourseModel, Served
 
 PACKAGE = "mygpt"
@@ -64,7 +66,7 @@ def blocks(version: int) -> Callable[[CourseConfig], nn.Module]:
 @dataclass
 class Step:
     name: str
-    description: str
+    description: Message
     gpt: str  # the GPTVer<gpt> class the step's model is, in mygpt/gpt_v<gpt>.py
     contextualizer: Callable[[CourseConfig], nn.Module] | None  # GPTVer1 has none
 
@@ -77,14 +79,14 @@ class Step:
 
 # one model per idea the course adds, in the course's order
 STEPS = [
-    Step("step 1 bigram", "GPTVer1: the next token from the current one only", "1", None),
-    Step("step 4 average", "HeadVer3: the mean of the past", "2", average),
-    Step("step 5 attention", "HeadVer4: one head of self-attention", "2", head),
-    Step("step 6 positions", "GPTVer3: + sinusoidal positions", "3", head),
-    Step("step 7 multi-head", "MultiHeadVer2: several heads", "4", multi_head),
-    Step("step 8 blocks", "BlockVer2: + feed-forward, residuals", "4", blocks(2)),
-    Step("step 9 layer norm", "BlockVer3: + layer norm", "4", blocks(3)),
-    Step("step 10 dropout", "BlockVer4: + dropout (NanoGPT)", "4", blocks(4)),
+    Step("step 1 bigram", Message("web.models.bigram"), "1", None),
+    Step("step 4 average", Message("web.models.average"), "2", average),
+    Step("step 5 attention", Message("web.models.attention"), "2", head),
+    Step("step 6 positions", Message("web.models.positions"), "3", head),
+    Step("step 7 multi-head", Message("web.models.multi_head"), "4", multi_head),
+    Step("step 8 blocks", Message("web.models.blocks"), "4", blocks(2)),
+    Step("step 9 layer norm", Message("web.models.layer_norm"), "4", blocks(3)),
+    Step("step 10 dropout", Message("web.models.dropout"), "4", blocks(4)),
 ]
 
 
@@ -103,16 +105,18 @@ def import_workspace(directory: Path) -> None:
 
 def build_step(
     step: Step, vocab_size: int, config: CourseConfig
-) -> tuple[nn.Module | None, str, str]:
+) -> tuple[nn.Module | None, str, str | Message]:
     """(model, status, detail): the model if the learner's code builds and runs, else why not."""
     try:
         model = CourseModel(step.build(vocab_size, config), config.block_size)
         model(torch.zeros(1, 2, dtype=torch.long))  # the TODOs raise here, in forward
     except NotImplementedError as exc:
-        return None, NOT_WRITTEN, str(exc).splitlines()[0] if str(exc) else "a TODO is left"
+        if not str(exc):
+            return None, NOT_WRITTEN, Message("web.models.todo_left")
+        return None, NOT_WRITTEN, str(exc).splitlines()[0]  # the stub's words, in its language
     except Exception as exc:  # the learner's code may fail in any way: show it, keep serving
         return None, FAILED, f"{type(exc).__name__}: {exc}"
-    return model, TRAINING, "waiting to train"
+    return model, TRAINING, Message("web.models.waiting")
 
 
 class Workspace:
@@ -126,6 +130,7 @@ class Workspace:
                 f"create a workspace with: learngpt course start {directory}"
             )
         import_workspace(directory)
+        self.lang = lang_of(directory)  # the page speaks it (learngpt/web/i18n.py)
         self.steps = steps
         text = load_text(shakespeare_path())
         self.tokenizer = CharTokenizer.from_text(text)
@@ -166,7 +171,8 @@ class Workspace:
 
     def train_one(self, entry: Served) -> None:
         def on_step(step: int, loss: float, lr: float) -> None:
-            entry.set_status(TRAINING, f"step {step}/{self.steps}, loss {loss:.3f}")
+            progress = {"step": step, "steps": self.steps, "loss": loss}
+            entry.set_status(TRAINING, Message("web.models.training", progress))
 
         def on_eval(record: dict) -> None:
             with entry.lock:
@@ -181,7 +187,7 @@ class Workspace:
                 Hooks(on_step=on_step, on_eval=on_eval, should_stop=self.stop.is_set),
             )
             entry.model.eval()
-            entry.set_status(READY, f"trained {self.steps} steps")
+            entry.set_status(READY, Message("web.models.trained", {"steps": self.steps}))
         except Exception as exc:  # e.g. a learner's forward that fails on a full batch
             entry.model = None
             entry.set_status(FAILED, f"{type(exc).__name__}: {exc}")

@@ -6,17 +6,29 @@ let runs = [];          // GET /api/runs
 let controllers = [];   // one AbortController per stream of the current generation
 const COLORS = ["#2456c9", "#d1495b", "#2a9d8f", "#e9a03b", "#7b4bb7", "#3d8b37", "#c2577e", "#5c6b7a"];
 
+// ---- words: the page's language and its script's words, put in the page by the server ----
+
+const LANG = document.documentElement.lang;
+const WORDS = JSON.parse($("words").textContent);
+// The catalog's text for `key` (web.js.*), its {placeholders} filled from `fields`.
+const t = (key, fields = {}) => (WORDS[key] ?? key).replace(/\{(\w+)\}/g, (m, name) => (name in fields ? fields[name] : m));
+const STATUS = {
+  ready: t("web.js.status_ready"), training: t("web.js.status_training"),
+  "not written yet": t("web.js.status_not_written"), failed: t("web.js.status_failed"),
+};
+const statusWord = (status) => STATUS[status] ?? status;
+
 // ---- runs: the model menu, the side-by-side choices, the loss curves ----
 
 async function loadRuns() {
-  const response = await fetch("/api/runs");
+  const response = await fetch(`/api/runs?lang=${LANG}`);
   runs = (await response.json()).runs;
   const select = $("run");
   const chosen = select.value;
   const checked = new Set([...document.querySelectorAll("#compare-list input:checked")].map((c) => c.value));
   const firstLoad = select.options.length === 0;
   select.replaceChildren(...runs.map((run) => {
-    const option = new Option(`${run.name}${run.status === "ready" ? "" : ` (${run.status})`}`, run.name);
+    const option = new Option(`${run.name}${run.status === "ready" ? "" : ` (${statusWord(run.status)})`}`, run.name);
     option.disabled = run.status !== "ready";
     return option;
   }));
@@ -37,7 +49,7 @@ async function loadRuns() {
     text.append(run.name);
     const status = document.createElement("span");
     status.className = "status";
-    status.textContent = run.status === "ready" ? "" : ` ${run.status}${run.detail ? ": " + run.detail : ""}`;
+    status.textContent = run.status === "ready" ? "" : ` ${statusWord(run.status)}${run.detail ? ": " + run.detail : ""}`;
     label.append(box, text, status);
     return label;
   }));
@@ -68,14 +80,14 @@ function lossChart(run, color, low, high) {
     <line x1="${pad.left}" y1="${pad.top}" x2="${pad.left}" y2="${H - pad.bottom}" stroke="#aab"/>
     <text x="${pad.left - 4}" y="${pad.top + 8}" text-anchor="end">${high.toFixed(1)}</text>
     <text x="${pad.left - 4}" y="${H - pad.bottom}" text-anchor="end">${low.toFixed(1)}</text>
-    <text x="${W - pad.right}" y="${H - 6}" text-anchor="end">step ${last}</text>
+    <text x="${W - pad.right}" y="${H - 6}" text-anchor="end">${t("web.js.chart_step", { step: last })}</text>
     <path d="${line(run.loss.train)}" fill="none" stroke="${color}" stroke-width="1.5" stroke-dasharray="4 3"/>
     <path d="${line(run.loss.val)}" fill="none" stroke="${color}" stroke-width="2"/>`;
   const box = document.createElement("div");
   box.className = "chart";
   const title = document.createElement("div");
   const val = run.loss.val[run.loss.val.length - 1];
-  title.textContent = `${run.name}: val ${val.toFixed(3)}`;
+  title.textContent = t("web.js.chart_title", { name: run.name, val: val.toFixed(3) });
   box.append(title, svg);
   return box;
 }
@@ -158,7 +170,7 @@ async function generate() {
     const body = { ...base, run: name, attention: main };
     const col = writer(columns[i].text, { error: (d) => columns[i].text.append(`[${d.error}]`) });
     const on = main ? both(writer($("output"), {
-      done: (d) => { $("stats").textContent = `${d.tokens} tokens in ${d.seconds} s (${d.tokens_per_s} tokens/s)`; },
+      done: (d) => { $("stats").textContent = t("web.js.stats", { tokens: d.tokens, seconds: d.seconds, rate: d.tokens_per_s }); },
       error: (d) => { $("message").textContent = d.error; },
       attention: drawAttention,
     }), col) : col;
@@ -234,7 +246,7 @@ function drawAttention(data) {
   const box = $("attention");
   box.replaceChildren();
   if (data.layers.length === 0) {
-    box.textContent = "This model has no attention (each token sees only itself).";
+    box.textContent = t("web.js.no_attention");
     box.dataset.drawn = "true";
     return;
   }
@@ -252,7 +264,7 @@ function drawAttention(data) {
   tokens.className = "tokens";
   const title = document.createElement("div");
   const redraw = () => {
-    title.textContent = `layer ${layer + 1}, head ${head + 1}: what “${shown(data.tokens[focus])}” attended to`;
+    title.textContent = t("web.js.attended", { layer: layer + 1, head: head + 1, token: shown(data.tokens[focus]) });
     margin = paint(big, data.layers[layer][head], cell, { focus, labels: cell >= 10 ? data.tokens : null });
     const row = data.layers[layer][head][focus];
     [...tokens.children].forEach((span, j) => {
@@ -268,13 +280,13 @@ function drawAttention(data) {
   data.layers.forEach((heads, l) => {
     const axis = document.createElement("span");
     axis.className = "axis";
-    axis.textContent = `layer ${l + 1}`;
+    axis.textContent = t("web.js.layer", { layer: l + 1 });
     thumbs.append(axis);
     heads.forEach((matrix, h) => {
       const c = document.createElement("canvas");
       c.dataset.layer = l;
       c.dataset.head = h;
-      c.title = `layer ${l + 1}, head ${h + 1}`;
+      c.title = t("web.js.layer_head", { layer: l + 1, head: h + 1 });
       paint(c, matrix, Math.max(1, Math.floor(48 / T)));
       c.style.width = c.style.height = "48px";
       c.addEventListener("click", () => { layer = l; head = h; redraw(); });
@@ -301,4 +313,4 @@ function drawAttention(data) {
 
 $("generate").addEventListener("click", generate);
 $("prompt").addEventListener("keydown", (e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) generate(); });
-loadRuns().catch((e) => { $("message").textContent = `cannot list the models: ${e}`; });
+loadRuns().catch((e) => { $("message").textContent = t("web.js.cannot_list", { error: e }); });
