@@ -114,5 +114,5 @@ class AnswerMarkdown(Markdown):
     elements = {**Markdown.elements, "image": Figure, "table_open": FittedTable}
 
     def __init__(self, markup: str, lang: str):
-        super().__init__(markup, hyperlinks=False, inline_code_theme=None)
+        super().__init__(markup, hyperlinks=False)
         self.lang = lang
