@@ -207,14 +207,15 @@ def faster(slow: Callable[[], object], fast: Callable[[], object], slow_name: st
 
 
 @contextmanager
-def edge_case(key: str, when: bool = True, **fields: object) -> Iterator[None]:
+def edge_case(key: str, when: bool = True, fields: dict | None = None) -> Iterator[None]:
     """Within the block, a failure (an assertion or an error in the learner's code) also names the
-    edge case the test is at, `key` of the catalog, as a note under its own message."""
+    edge case the test is at, `key` of the catalog (filled from `fields`), as a note under its
+    own message."""
     try:
         yield
     except Exception as exc:
         if when:
-            exc.add_note(say(key, **fields))
+            exc.add_note(say(key, **(fields or {})))
         raise
 
 

@@ -70,7 +70,8 @@ def test_encodings_are_block_size_by_embed_size(version, block_size, embed_size)
     with (
         edge_case("tests.6.block_size_one", when=version == "v2" and block_size == 1),
         edge_case("tests.6.odd_embed_size", when=version == "v4" and embed_size % 2 == 1,
-                  embed_size=embed_size, sin=(embed_size + 1) // 2, cos=embed_size // 2),
+                  fields=dict(embed_size=embed_size, sin=(embed_size + 1) // 2,
+                              cos=embed_size // 2)),
     ):  # fmt: skip
         pe = encoding(version, block_size, embed_size)
         what = f"pos_encodings_{version}"
