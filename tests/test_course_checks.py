@@ -83,8 +83,8 @@ RUNS = {
         9,
         [LN_TORCH],
     ),  # fmt: skip
-    "endless generate": Run(
-        "en", lambda w: edit(w, "gpt_v1.py", LOOP, "        while True:"), 1, timeout=2
+    "endless generate, ko": Run(
+        "ko", lambda w: edit(w, "gpt_v1.py", LOOP, "        while True:"), 1, timeout=2
     ),
     "endless, signals ignored": Run(
         "en",
@@ -247,16 +247,17 @@ def test_nan_and_odd_values_are_named_never_crash_the_helper(monkeypatch):
 
 
 def test_a_loop_that_never_ends_is_stopped_where_it_is(checked):
-    _, result, out = checked["endless generate"]
+    _, result, out = checked["endless generate, ko"]
     first, endless = result.tests  # the step stops at its first test that runs out of time
     assert first.passed and not endless.passed
     # First the likely cause, then where the code was, and more time only as the alternative.
-    loop = out.index("did not finish in 2 s: perhaps a loop that never ends")
-    where = re.search(r"your code was at mygpt/gpt_v1\.py:\d+", out)
-    more = out.index("if your code is only slow, give each test more time: `learngpt course "
-                     "check 1 --timeout SECONDS`")  # fmt: skip
+    loop = out.index(catalog.text("check.timeout", "ko", seconds="2"))
+    where = re.search(r"mygpt/gpt_v1\.py:\d+", out)
+    more = out.index(catalog.text("check.timeout_more", "ko", step=1))
     assert where and loop < where.start() < more, out
-    assert "1/2 tests pass, 5 not run: step 1 not yet" in out, out  # test_1.py has 7 tests
+    verdict = catalog.text("result.not_yet", "ko")  # test_1.py has 7 tests: 5 never ran
+    summary = dict(passed=1, total=2, not_run=5, step=1, verdict=verdict)
+    assert catalog.text("result.summary_not_run", "ko", **summary) in out, out
 
 
 def test_code_that_ignores_the_soft_limit_is_ended_and_leaves_no_process(checked):
@@ -366,6 +367,8 @@ def test_progress_waits_on_the_earlier_file_that_cannot_be_loaded(checked):
     waiting = [row for row in rows if "waiting on step 3 (mygpt/head_v2.py)" in row]
     assert [row.split()[0] for row in waiting] == ["4", "4-1", "4-2"], rows
     assert re.search(r"^3\s+failing", "\n".join(rows), re.MULTILINE), rows
+    korean = catalog.text("status.waiting_on", "ko", step=3, file="mygpt/head_v2.py")
+    assert progress_table(workspace, "ko").count(korean) == 3
 
 
 def test_changed_or_missing_tests_fail_the_check_until_restored(answer_keys, tmp_path, capsys):

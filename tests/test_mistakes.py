@@ -19,8 +19,11 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+import torch
+from torch import nn
 
 from learngpt.config import load_config
 from learngpt.exercises import catalog, diagnose, report
@@ -180,6 +183,30 @@ def test_no_mistake_is_named_on_correct_code(answer_key, tmp_path, written):
             shutil.copy(solution, workspace / "mygpt" / solution.name)
     with learner_package(workspace) as mygpt:
         assert diagnose.diagnose(ALL_TODOS, mygpt) == []
+
+
+def test_probes_see_what_the_code_computes_not_how_it_is_written():
+    """A HeadVer1 without loops, a masked softmax that hides with the float's lowest value, a
+    BlockVer4 whose dropout sits inside its sub-layers: no mistake."""
+    from learngpt import course
+
+    class BlockVer4(course.BlockVer3):
+        def __init__(self, head, embed_size: int, dropout: float):
+            super().__init__(head, embed_size)
+            self.head = nn.Sequential(head, nn.Dropout(dropout))
+            self.ffwd = nn.Sequential(course.FeedForward(embed_size), nn.Dropout(dropout))
+
+    class HeadVer3(course.HeadVer3):
+        @staticmethod
+        def masked_softmax(scores):
+            T = scores.shape[-1]
+            keep = torch.ones(T, T, dtype=torch.bool).tril()
+            return torch.softmax(scores.masked_fill(~keep, torch.finfo(scores.dtype).min), -1)
+
+    written_otherwise = SimpleNamespace(**{name: getattr(course, name) for name in course.__all__})
+    written_otherwise.HeadVer1 = course.HeadVer2  # one matrix product: the same average
+    written_otherwise.HeadVer3, written_otherwise.BlockVer4 = HeadVer3, BlockVer4
+    assert diagnose.diagnose(ALL_TODOS, written_otherwise) == []
 
 
 def test_a_probe_that_meets_broken_code_simply_does_not_match():

@@ -123,7 +123,7 @@ def check(
         result.collected = collected[0] if collected else None
         told: set[str] = set()  # each mistake is named at its first failure
         for record in (r for r in records if "test" in r):
-            result.tests.append(test_result(record, lang, step, told))
+            result.tests.append(result_of(record, lang, step, told))
         if not result.tests:
             result.tests.append(
                 TestResult(f"test_{step}.py", False, text("check.no_test_ran", lang))
@@ -132,7 +132,7 @@ def check(
     return result
 
 
-def test_result(record: dict, lang: str, step: int, told: set[str]) -> TestResult:
+def result_of(record: dict, lang: str, step: int, told: set[str]) -> TestResult:
     """One test's record as the learner reads it; the named mistakes not in `told` yet are
     explained (and added to it)."""
     failed = record["outcome"] == "failed"
