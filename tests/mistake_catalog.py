@@ -4,6 +4,11 @@ Each row: the step whose check shows it, the learner file, (original, mutated) s
 file, the mistake's key (learngpt/exercises/diagnose.py; its message is `mistakes.<key>` in the
 catalogs), and one test of tests/test_<step>.py that the mutation fails (with its arguments).
 tests/test_mistakes.py applies each row and asserts that test fails and the diagnosis names it.
+
+PAIRS are two mistakes of one class made together (both rows' edits, or edits of their own where
+the two touch the same code); every two mistakes of one class are a pair, unless they are
+ALTERNATIVES (two ways of writing one thing wrong) or UNOBSERVABLE (the code then computes what
+one of them alone computes).
 """
 
 from __future__ import annotations
@@ -35,6 +40,9 @@ PRE_NORM = "test_block_ver_3_normalises_the_input_of_each_sublayer"
 DROP_ONLY = "test_block_ver_4_drops_only_what_the_sublayers_add"
 SHAPE = {"shape": (2, 5, 3)}
 ATTN = "self.dropout(self.head(self.ln1(x)))"
+FORWARD_3 = "self.wei = self.masked_softmax(torch.zeros(T, T, device=x.device, dtype=x.dtype))"
+UNMASKED_3 = "self.wei = torch.softmax(torch.zeros(T, T, device=x.device, dtype=x.dtype), dim=-1)"
+SOFTMAX = 'F.softmax(scores.masked_fill(future, float("-inf")), dim=-1)'
 FFWD = "self.dropout(self.ffwd(self.ln2(x)))"
 
 
@@ -71,6 +79,9 @@ MUTATIONS = (
       "2-2.embed_unused", "test_only_gpt_ver_3_tells_the_positions_of_a_repeated_token_apart",
       name="GPTVer3+HeadVer4"),
     # step 3: HeadVer2
+    m(3, "head_v2.py", [("torch.tril(torch.ones(T, T, device=x.device, dtype=x.dtype))",
+                         "torch.ones(T, T, device=x.device, dtype=x.dtype)")],
+      "3-1.future_included", SAME_AS_1, **SHAPE),
     m(3, "head_v2.py", [("wei = wei / wei.sum(dim=1, keepdim=True)", "wei = wei")],
       "3-1.rows_not_normalised", SAME_AS_1, **SHAPE),
     m(3, "head_v2.py", [("torch.tril(", "torch.triu(")], "3-1.upper_triangle", SAME_AS_1,
@@ -88,9 +99,13 @@ MUTATIONS = (
     m(4, "head_v3.py", [('F.softmax(scores.masked_fill(future, float("-inf")), dim=-1)',
                          "F.softmax(scores, dim=-1).masked_fill(future, 0.0)")],
       "4-1.masked_after_softmax", EQUAL_SCORES),
+    m(4, "head_v3.py", [('F.softmax(scores.masked_fill(future, float("-inf")), dim=-1)',
+                         "F.softmax(scores, dim=-1)")], "4-1.hides_nothing", EQUAL_SCORES),
     m(4, "head_v3.py", [("self.wei = self.masked_softmax(torch.zeros(", "wei = self.masked_softmax("
                          "torch.zeros("), ("return self.wei @ x", "return wei @ x")],
       "4-2.wei_not_kept", "test_wei_rows_sum_to_one_and_the_future_is_masked", T=8),
+    m(4, "head_v3.py", [(FORWARD_3, UNMASKED_3)], "4-2.future_included",
+      "test_wei_rows_sum_to_one_and_the_future_is_masked", T=8),
     # step 5: HeadVer4
     m(5, "head_v4.py", [(" * self.head_size**-0.5", "")], "5-1.not_scaled", VARIANCE,
       head_size=16),
@@ -162,4 +177,116 @@ MUTATIONS = (
     m(10, "block_v4.py", [(f"x = x + {ATTN}", "x = self.dropout(x + self.head(self.ln1(x)))"),
                           (f"x = x + {FFWD}", "x = self.dropout(x + self.ffwd(self.ln2(x)))")],
       "10-1.dropout_on_the_residual_path", DROP_ONLY),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Pair:
+    first: str  # its row's test is the failure the pair is checked on
+    second: str
+    edits: tuple[tuple[str, str], ...] | None = None  # None: the two rows' edits, in turn
+
+    @property
+    def keys(self) -> tuple[str, str]:
+        return (self.first, self.second)
+
+
+def pair(first: str, second: str, edits=None) -> Pair:
+    return Pair(first, second, None if edits is None else tuple(edits))
+
+
+# Two ways of getting one thing wrong (the same expression, written wrong one way or the other).
+ALTERNATIVES = (
+    {"1-1.argmax", "1-1.sampled_from_logits", "1-1.softmax_over_the_batch"},  # how it draws
+    {"2-1.current_position_left_out", "2-1.future_included"},  # which positions it averages
+    {"3-1.upper_triangle", "3-1.future_included"},  # which positions it averages
+    {"3-1.rows_not_normalised", "3-1.normalised_by_column"},  # what it divides by
+    {"4-1.mask_inverted", "4-1.diagonal_hidden", "4-1.hides_nothing"},  # which scores it hides
+    {"4-1.masked_with_zero", "4-1.masked_after_softmax", "4-1.hides_nothing"},  # how it hides
+    {"5-1.not_scaled", "5-1.scaled_by_embed_size", "5-1.scaled_without_sqrt"},  # the scale
+    {"6-5.positions_not_added", "6-5.positions_not_cut_to_length"},  # what embed adds
+    {"7-1.concatenated_over_time", "7-1.heads_added_up"},  # how the heads are joined
+    {"8-3.residual_missing", "8-3.one_residual_around_both"},  # the residuals
+    {"9-2.post_norm", "9-2.norm_on_the_residual_path"},  # where the norms are
+    {"10-1.dropout_on_the_input", "10-1.dropout_on_the_residual_path"},  # where dropout is
+)
+# Made together, these compute what one of them alone computes: only that one can be named.
+UNOBSERVABLE = {
+    # ones(T, T) divided by its columns' sums is ones / T: the plain average of everything
+    frozenset({"3-1.future_included", "3-1.normalised_by_column"}),
+    # forward's own unmasked softmax of zeros is then what masked_softmax gives: uniform weights
+    frozenset({"4-1.hides_nothing", "4-2.future_included"}),
+    frozenset({"4-1.masked_with_zero", "4-2.future_included"}),
+}
+
+DRAWS = ("1-1.argmax", "1-1.sampled_from_logits", "1-1.softmax_over_the_batch")
+SCALES = ("5-1.not_scaled", "5-1.scaled_by_embed_size", "5-1.scaled_without_sqrt")
+HOW_4 = ("4-1.masked_with_zero", "4-1.masked_after_softmax")
+GPT_V3 = (
+    "6-2.divided_by_block_size",
+    "6-3.exponent_sign",
+    "6-4.sin_and_cos_swapped",
+    "6-5.positions_not_added",
+    "6-5.positions_not_cut_to_length",
+)
+UNMASKED_AFTER = "F.softmax(scores, dim={dim}).masked_fill({hidden}, 0.0)"
+NOT_KEPT_3 = "wei = torch.softmax(torch.zeros(T, T, device=x.device, dtype=x.dtype), dim=-1)"
+
+PAIRS = (
+    # GPTVer1.generate: how it draws x which row it reads, whether it keeps the context, crops
+    *(pair(d, other) for d in DRAWS for other in
+      ("1-1.first_position", "1-1.context_not_kept", "1-1.crop_context_unused")),
+    pair("1-1.first_position", "1-1.context_not_kept"),
+    pair("1-1.first_position", "1-1.crop_context_unused"),
+    pair("1-1.context_not_kept", "1-1.crop_context_unused"),
+    # HeadVer1, GPTVer2
+    pair("2-1.sum_instead_of_mean", "2-1.current_position_left_out",
+         [("x[b, : t + 1].mean(dim=0)", "x[b, :t].sum(dim=0)")]),
+    pair("2-1.sum_instead_of_mean", "2-1.future_included",
+         [("x[b, : t + 1].mean(dim=0)", "x[b].sum(dim=0)")]),
+    pair("2-2.contextualizer_unused", "2-2.embed_unused",
+         [("self.contextualizer(self.embed(idx))", "self.token_embedding_table(idx)")]),
+    # HeadVer2
+    pair("3-1.upper_triangle", "3-1.rows_not_normalised"),
+    pair("3-1.upper_triangle", "3-1.normalised_by_column"),
+    pair("3-1.future_included", "3-1.rows_not_normalised"),
+    # HeadVer3: which scores masked_softmax hides x how x along which dim; and forward
+    pair("4-1.mask_inverted", "4-1.masked_with_zero"),
+    pair("4-1.mask_inverted", "4-1.masked_after_softmax",
+         [(SOFTMAX, UNMASKED_AFTER.format(dim=-1, hidden="~future"))]),
+    pair("4-1.diagonal_hidden", "4-1.masked_with_zero"),
+    pair("4-1.diagonal_hidden", "4-1.masked_after_softmax"),
+    *(pair("4-1.softmax_over_rows", other) for other in
+      ("4-1.mask_inverted", "4-1.diagonal_hidden", "4-1.masked_with_zero")),
+    pair("4-1.softmax_over_rows", "4-1.hides_nothing", [(SOFTMAX, "F.softmax(scores, dim=-2)")]),
+    pair("4-1.softmax_over_rows", "4-1.masked_after_softmax",
+         [(SOFTMAX, UNMASKED_AFTER.format(dim=-2, hidden="future"))]),
+    *(pair(key, "4-2.wei_not_kept") for key in
+      ("4-1.mask_inverted", "4-1.diagonal_hidden", "4-1.hides_nothing", "4-1.softmax_over_rows",
+       "4-1.masked_with_zero", "4-1.masked_after_softmax")),
+    *(pair(key, "4-2.future_included") for key in
+      ("4-1.mask_inverted", "4-1.diagonal_hidden", "4-1.softmax_over_rows",
+       "4-1.masked_after_softmax")),
+    pair("4-2.wei_not_kept", "4-2.future_included",
+         [(FORWARD_3, NOT_KEPT_3), ("return self.wei @ x", "return wei @ x")]),
+    # HeadVer4: the scale x the mask x the values
+    *(pair(s, other) for s in SCALES for other in ("5-1.not_masked", "5-1.weights_times_x")),
+    pair("5-1.not_masked", "5-1.weights_times_x"),
+    # GPTVer3: two of its methods wrong
+    *(pair(a, b) for i, a in enumerate(GPT_V3) for b in GPT_V3[i + 1 :]
+      if not (a.startswith("6-5") and b.startswith("6-5"))),
+    # MultiHeadVer1, FeedForward
+    pair("7-1.projection_missing", "7-1.concatenated_over_time"),
+    pair("7-1.projection_missing", "7-1.heads_added_up"),
+    pair("8-1.relu_missing", "8-1.hidden_layer_not_4x"),
+    # LayerNorm: torch.std (unbiased) with eps outside the root, as the course's own code has it
+    pair("9-1.unbiased_variance", "9-1.eps_outside_the_root",
+         [("var = x.var(dim=-1, keepdim=True, unbiased=False)",
+           "std = x.std(dim=-1, keepdim=True)"),
+          ("torch.sqrt(var + self.eps)", "(std + self.eps)")]),
+    pair("9-1.unbiased_variance", "9-1.weight_and_bias_unused"),
+    pair("9-1.eps_outside_the_root", "9-1.weight_and_bias_unused"),
+    # BlockVer4
+    pair("10-1.dropout_in_eval", "10-1.dropout_on_the_input"),
+    pair("10-1.dropout_in_eval", "10-1.dropout_on_the_residual_path"),
 )  # fmt: skip

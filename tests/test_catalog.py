@@ -41,7 +41,7 @@ def _computed_families() -> dict[str, set[str]]:
     return {
         "steps.": {f"{step.number}.{part}" for step in syllabus.STEPS for part in parts},
         "todos.": {todo.id for todo in syllabus.TODOS},  # syllabus.Todo.instruction()
-        "status.": {"done", "failing", "not started", "unchecked"},  # check.status_word()
+        "status.": {"done", "failing", "waiting", "not started", "unchecked"},  # status_word()
         "claims.": set(make_experiments()),  # testkit.claim_holds()
         "numbers.": set(re.findall(r'record\(\s*"([\w-]+)"', _sources())),  # testkit.record()
         # explain.with_mistake(); tests/test_mistakes.py checks each is named on its mutation

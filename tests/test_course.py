@@ -2,7 +2,8 @@
 
 The course's tests live once, in the workspace (learngpt/assets/course/tests); here they run on
 the answer key (`--solutions`), on deliberately different solutions (tests/course_alternatives),
-and on workspaces with one step's TODOs left, all with plain `pytest` as the course says.
+on solutions in the styles learners write (tests/course_styles), and on workspaces with one step's
+TODOs left, all with plain `pytest` as the course says.
 """
 
 from __future__ import annotations
@@ -15,15 +16,19 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from learngpt.commands import main
-from learngpt.exercises.catalog import text
+from learngpt.exercises.catalog import catalog, text
 from learngpt.exercises.skeleton import workspace_source
 from learngpt.exercises.syllabus import STEPS, files_of, get_step, todos_of
 from learngpt.exercises.workspace import start
 
 ALTERNATIVES = Path(__file__).parent / "course_alternatives"
+STYLES = Path(__file__).parent / "course_styles"
+# The tests that train models: with the styles' code they compute what the answer key's does.
+TRAINS = "helps or learns or beats"
 FAILED = re.compile(r"^FAILED tests/test_(\d+)\.py::(\S+) - (.*)$", re.MULTILINE)
 
 
@@ -33,27 +38,24 @@ def pytest_command(*args: str) -> list[str]:
 
 
 def run_two_at_a_time(jobs: dict) -> dict:
-    """Run {key: (workspace, command)} as subprocesses, two at once (each uses one thread).
-
-    Returns {key: (output, return code)}.
-    """
+    """Run {key: (workspace, command)} as subprocesses, two at once (each uses one thread): the
+    next starts as soon as one ends. Returns {key: (output, return code)}."""
     env = {**os.environ, "COLUMNS": "1000"}  # pytest's summary lines keep the whole message
-    results, pending = {}, list(jobs)
-    while pending:
-        batch, pending = pending[:2], pending[2:]
-        started = {
-            key: subprocess.Popen(
-                jobs[key][1],
-                cwd=jobs[key][0],
-                env=env,
-                text=True,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-            )  # fmt: skip
-            for key in batch
-        }
-        results.update({key: (p.communicate()[0], p.returncode) for key, p in started.items()})
-    return results
+
+    def run(key: str) -> tuple[str, int]:
+        workspace, command = jobs[key]
+        done = subprocess.run(command, cwd=workspace, env=env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+        return done.stdout, done.returncode
+
+    with ThreadPoolExecutor(2) as pool:
+        return dict(zip(jobs, pool.map(run, jobs), strict=True))
+
+
+def number_pattern(key: str, lang: str) -> str:
+    """A regex for the lines `numbers.<key>` prints: the template, each placeholder any text."""
+    template = catalog(lang)[f"numbers.{key}"]
+    return ".+?".join(re.escape(part) for part in re.split(r"\{[^}]*\}", template))
 
 
 def leave_todos(workspace: Path, step: int) -> None:
@@ -63,30 +65,51 @@ def leave_todos(workspace: Path, step: int) -> None:
 
 
 def test_the_answer_key_and_different_correct_solutions_pass_every_step(tmp_path):
-    """Different solutions with plain `pytest` in the workspace, as the course runs its tests;
-    the (Korean) answer key with `learngpt course check --all`, which prints, for each passing
-    step, what its tests measured and the course's questions (step 7: the cost question, both
+    """Different solutions with plain `pytest` in the workspace, as the course runs its tests
+    (the styles' without the trainings, which compute the answer key's functions); the (Korean)
+    answer key with `learngpt course check --all`, which prints, for each passing step, what its
+    tests measured (steps 1-6 too) and the course's questions (step 7: the cost question, both
     validation losses, parameters and FLOPs, Ver2's speed against Ver1's)."""
-    answers, different = tmp_path / "answers", tmp_path / "different"
-    for workspace in (answers, different):
+    answers, different, styles = tmp_path / "answers", tmp_path / "different", tmp_path / "styles"
+    for workspace, solutions in ((answers, None), (different, ALTERNATIVES), (styles, STYLES)):
         start(workspace, solutions=True)
-    for alternative in ALTERNATIVES.glob("*.py"):
-        shutil.copy(alternative, different / "mygpt" / alternative.name)
+        for solution in solutions.glob("*.py") if solutions else ():
+            shutil.copy(solution, workspace / "mygpt" / solution.name)
     assert len(list(ALTERNATIVES.glob("*.py"))) >= len(STEPS) + 1  # at least one per step
     # The alternatives in the multi-head claim's models (HeadVer4 by einsum, MultiHeadVer1 by
     # slices) create the reference's parameters in its order, so that claim's 2 x 5000 training
     # steps would repeat the answer key's up to rounding: skipped there, to save a minute.
-    different_command = pytest_command("-k", "not test_multi_head_helps")
     check_all = [sys.executable, "-m", "learngpt", "course", "check", "--all"]
-    results = run_two_at_a_time(
-        {"answers": (answers, check_all), "different": (different, different_command)}
-    )
+    results = run_two_at_a_time({
+        "answers": (answers, check_all),
+        "different": (different, pytest_command("-k", "not test_multi_head_helps")),
+        "styles": (styles, pytest_command("-k", f"not ({TRAINS})")),
+    })  # fmt: skip
     for name, (out, returncode) in results.items():
         assert returncode == 0, f"{name}:\n{out[-3000:]}"
-    out = results["different"][0]
-    assert re.search(r"\d+ passed", out) and "failed" not in out
+    for name in ("different", "styles"):
+        out = results[name][0]
+        assert re.search(r"\d+ passed", out) and "failed" not in out, out[-3000:]
     checked = results["answers"][0]
     assert checked.count(text("result.done", "ko")) == len(STEPS), checked[-3000:]
+    measured = {  # what steps 1-6 print they measured, in Korean
+        1: ["bigram"], 2: ["head_ver_1_learns"], 3: ["speedup"], 4: ["speedup"],
+        5: ["score_variance", "softmax_peak", "attention_vs_average"], 6: ["encoding"],
+    }  # fmt: skip
+    for step, keys in measured.items():
+        section = checked[checked.index(f"{step}단계: ") : checked.index(f"{step + 1}단계: ")]
+        assert text("result.numbers", "ko") in section, section
+        for key in keys:
+            assert re.search(number_pattern(key, "ko"), section), (key, section)
+    v4 = text(
+        "numbers.encoding",
+        "ko",
+        version="v4",
+        kept=", ".join(
+            text(f"tests.6.props.{p}", "ko") for p in ("differs", "bounded", "length", "shift")
+        ),
+    )
+    assert v4 in checked  # only v4 keeps all four
     step_7 = checked[checked.index("7단계: ") : checked.index("8단계: ")]
     assert get_step(7).questions("ko")[0] in step_7  # the cost question, in the course's words
     assert "파라미터: HeadVer4 768, MultiHeadVer1 1,040 (projection 272)" in step_7

@@ -1,7 +1,9 @@
-"""Checks that never mislead a learner (issue 26): each case a learner met, as `course check` runs.
+"""Checks that never mislead a learner (issues 26 and 32): each case a learner met, as `course
+check` runs: a named mistake only on the failure it explains, with its file; correct code in the
+course's own style passes; edge cases, time-outs and files that cannot be loaded said as such.
 
 The `course check` runs (each a fresh pytest) are prepared once and run two at a time by the
-`checked` fixture; each test then asserts on its own. A run checks only the test it needs.
+`checked` fixture; each test then asserts on its own. A run checks only the tests it needs.
 """
 
 from __future__ import annotations
@@ -22,28 +24,23 @@ from learngpt.exercises.check import check, format_result, step_status, todo_sta
 from learngpt.exercises.skeleton import workspace_source
 from learngpt.exercises.syllabus import files_of
 from learngpt.exercises.testkit import assert_close
+from learngpt.exercises.tutor import progress_table
 from learngpt.exercises.workspace import start
 from tests.test_mistakes import learner_package
 
 EQUAL_SCORES = "test_masked_softmax_of_equal_scores_is_an_average"
 LN_TORCH = "test_layer_norm_matches_torch"
+LN_EPS = "test_layer_norm_puts_eps_inside_the_square_root"
+LN_STATS = "test_layer_norm_features_dim_is_properly_normalized"
+MHA_EQUAL = "test_multi_head_ver_1_and_multi_head_ver_2_are_logically_equal"
 LOOP = "        for _ in range(max_new_tokens):"
-SEQUENTIAL_BLOCK_V4 = '''"""TODO 10-1: each sub-layer and its dropout in one nn.Sequential."""
-
-from mygpt.block_v3 import BlockVer3
-from torch import nn
-
-
-class BlockVer4(BlockVer3):
-    def __init__(self, head: nn.Module, embed_size: int, dropout: float):
-        super().__init__(head, embed_size)
-        self.attend = nn.Sequential(self.ln1, self.head, nn.Dropout(dropout))
-        self.think = nn.Sequential(self.ln2, self.ffwd, nn.Dropout(dropout))
-
-    def forward(self, x):
-        x = x + self.attend(x)
-        return x + self.think(x)
-'''
+# BlockVer4 as the course's own reference writes it (nn.Sequential wrappers, a new FeedForward)
+REFERENCE_BLOCK_V4 = Path(__file__).parent / "course_alternatives" / "block_v4.py"
+BLOCK_V4_TESTS = [
+    "test_block_ver_4_output_is_always_different_in_train_mode",
+    "test_block_ver_4_output_is_always_the_same_in_eval_mode",
+    "test_block_ver_4_drops_only_what_the_sublayers_add",
+]
 
 
 def edit(workspace: Path, name: str, old: str, new: str) -> None:
@@ -51,6 +48,11 @@ def edit(workspace: Path, name: str, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert text.count(old) == 1, (name, old)
     path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def edits(*changes: tuple[str, str, str]) -> Callable[[Path], None]:
+    """A preparation that makes each (file, old, new) edit in turn."""
+    return lambda workspace: [edit(workspace, *change) for change in changes]
 
 
 @dataclass
@@ -81,8 +83,8 @@ RUNS = {
         9,
         [LN_TORCH],
     ),  # fmt: skip
-    "endless generate": Run(
-        "en", lambda w: edit(w, "gpt_v1.py", LOOP, "        while True:"), 1, timeout=2
+    "endless generate, ko": Run(
+        "ko", lambda w: edit(w, "gpt_v1.py", LOOP, "        while True:"), 1, timeout=2
     ),
     "endless, signals ignored": Run(
         "en",
@@ -110,16 +112,80 @@ RUNS = {
         2,
         ["test_head_ver_1_is_the_prefix_average", "test_gpt_ver_2_logits_have_the_right_shape"],
     ),  # fmt: skip
-    "Sequential BlockVer4": Run(
+    "the reference's BlockVer4": Run(
         "en",
-        lambda w: (w / "mygpt" / "block_v4.py").write_text(SEQUENTIAL_BLOCK_V4),
+        lambda w: shutil.copy(REFERENCE_BLOCK_V4, w / "mygpt" / "block_v4.py"),
         10,
-        [
-            "test_block_ver_4_output_is_always_different_in_train_mode",
-            "test_block_ver_4_output_is_always_the_same_in_eval_mode",
-            "test_block_ver_4_drops_only_what_the_sublayers_add",
-        ],
+        BLOCK_V4_TESTS,
+    ),
+    # A HeadVer1 that reads the future (step 2) and a LayerNorm that never subtracts the mean:
+    # step 9's failure is the LayerNorm's, and no probe explains it.
+    "HeadVer1 leak, LayerNorm without the mean": Run(
+        "en",
+        edits(
+            ("head_v1.py", "x[b, : t + 1].mean(dim=0)", "x[b].mean(dim=0)"),
+            ("layer_normalization.py", "(x - mean) / torch.sqrt", "x / torch.sqrt"),
+        ),
+        9,
+        [LN_STATS, LN_TORCH],
     ),  # fmt: skip
+    # torch.std (unbiased) and eps outside the root, as the course's own LayerNorm has them
+    "two LayerNorm mistakes, ko": Run(
+        "ko",
+        edits(
+            (
+                "layer_normalization.py",
+                "var = x.var(dim=-1, keepdim=True, unbiased=False)",
+                "std = x.std(dim=-1, keepdim=True)",
+            ),
+            ("layer_normalization.py", "torch.sqrt(var + self.eps)", "(std + self.eps)"),
+        ),
+        9,
+        [LN_TORCH, LN_EPS],
+    ),  # fmt: skip
+    # v2 divided by block_size - 1 and v4's cos of every angle, as the course's own code has
+    # them (and its HeadVer4 scaled by embed_size, which these tests never run)
+    "step 6 edge cases": Run(
+        "en",
+        edits(
+            ("gpt_v3.py", "pos / max(block_size - 1, 1)", "pos / (block_size - 1)"),
+            ("gpt_v3.py", "torch.cos(angle[:, : embed_size // 2])", "torch.cos(angle)"),
+            ("head_v4.py", "* self.head_size**-0.5", "* x.shape[-1] ** -0.5"),
+        ),
+        6,
+        ["test_encodings_are_block_size_by_embed_size"],
+    ),  # fmt: skip
+    "HeadVer2 without tril": Run(
+        "en",
+        edits(
+            (
+                "head_v2.py",
+                "torch.tril(torch.ones(T, T, device=x.device, dtype=x.dtype))",
+                "torch.ones(T, T, device=x.device, dtype=x.dtype)",
+            )
+        ),
+        3,
+        ["test_head_ver_2_is_identical_to_head_ver_1"],
+    ),  # fmt: skip
+    "crop_context unused, step 2": Run(
+        "en",
+        edits(("gpt_v1.py", "self.logits(self.crop_context(idx))", "self.logits(idx)")),
+        2,
+        ["test_generate_reads_only_the_last_block_size_tokens"],
+    ),
+    # ... and MultiHeadVer1 raising an AttributeError of its own: that is not HeadVer4's doing
+    "an error that is not HeadVer4's, step 7": Run(
+        "en",
+        edits(
+            ("head_v4.py", "* self.head_size**-0.5", "* x.shape[-1] ** -0.5"),
+            ("multi_head_v1.py", "return self.proj(out)", "return self.projection(out)"),
+        ),
+        7,
+        [MHA_EQUAL],
+    ),  # fmt: skip
+    "syntax error in head_v2, step 4": Run(
+        "en", edits(("head_v2.py", "wei = wei / wei.sum", "wei = wei / / wei.sum")), 4
+    ),
 }
 
 
@@ -181,16 +247,23 @@ def test_nan_and_odd_values_are_named_never_crash_the_helper(monkeypatch):
 
 
 def test_a_loop_that_never_ends_is_stopped_where_it_is(checked):
-    _, result, out = checked["endless generate"]
+    _, result, out = checked["endless generate, ko"]
     first, endless = result.tests  # the step stops at its first test that runs out of time
-    assert first.passed and not endless.passed and "ran out of time" in endless.reason
-    assert re.search(r"your code was at mygpt/gpt_v1\.py:\d+", out), out
+    assert first.passed and not endless.passed
+    # First the likely cause, then where the code was, and more time only as the alternative.
+    loop = out.index(catalog.text("check.timeout", "ko", seconds="2"))
+    where = re.search(r"mygpt/gpt_v1\.py:\d+", out)
+    more = out.index(catalog.text("check.timeout_more", "ko", step=1))
+    assert where and loop < where.start() < more, out
+    verdict = catalog.text("result.not_yet", "ko")  # test_1.py has 7 tests: 5 never ran
+    summary = dict(passed=1, total=2, not_run=5, step=1, verdict=verdict)
+    assert catalog.text("result.summary_not_run", "ko", **summary) in out, out
 
 
 def test_code_that_ignores_the_soft_limit_is_ended_and_leaves_no_process(checked):
     _, result, out = checked["endless, signals ignored"]
     (test,) = result.tests
-    assert not test.passed and "ran out of time" in out
+    assert not test.passed and "did not finish in 2 s: perhaps a loop that never ends" in out
     assert "mygpt/gpt_v1.py:" in out, out
     alive = [p for p in Path("/proc").glob("[0-9]*") if _cmdline(p) == "sleep 321"]
     assert not alive, "the learner's child process outlived the check"
@@ -222,9 +295,80 @@ def test_progress_marks_each_todo_by_the_tests_that_exercise_it(checked):
     assert todo_status(workspace, "2-2") == "done"
 
 
-def test_a_block_ver_4_wrapped_in_sequential_passes(checked):
-    _, result, out = checked["Sequential BlockVer4"]
+def test_the_course_references_block_ver_4_passes_with_no_mistake_named(checked):
+    _, result, out = checked["the reference's BlockVer4"]
     assert result.passed and len(result.tests) == 3, out
+    assert "likely mistake" not in out
+
+
+def _named(out: str, lang: str) -> list[str]:
+    """The named mistakes in `course check`'s output."""
+    keys = [k for k in catalog.catalog(lang) if k.startswith("mistakes.")]
+    return [k[len("mistakes.") :] for k in keys if catalog.text(k, lang) in out]
+
+
+def test_a_mistake_is_named_only_on_a_failure_it_explains(checked):
+    _, result, out = checked["HeadVer1 leak, LayerNorm without the mean"]
+    assert not result.passed and all(not t.passed for t in result.tests), out
+    assert _named(out, "en") == [] and "likely mistake" not in out, out  # no probe explains it
+
+
+def test_two_mistakes_in_one_class_are_both_named_once(checked):
+    _, result, out = checked["two LayerNorm mistakes, ko"]
+    assert not result.passed
+    assert _named(out, "ko") == ["9-1.unbiased_variance", "9-1.eps_outside_the_root"], out
+    for key in _named(out, "ko"):
+        line = catalog.text("check.mistake", "ko", file="mygpt/layer_normalization.py",
+                            mistake=catalog.text(f"mistakes.{key}", "ko"))  # fmt: skip
+        assert out.count(line) == 1, out  # at the first failure only, in the catalog's words
+
+
+def test_the_edge_cases_a_test_uses_are_named_when_it_fails_there(checked):
+    _, result, out = checked["step 6 edge cases"]
+    failed = {t.test for t in result.tests if not t.passed}
+    assert failed == {
+        "test_encodings_are_block_size_by_embed_size[1-4-v2]",
+        "test_encodings_are_block_size_by_embed_size[50-7-v4]",
+    }, out
+    assert catalog.text("tests.6.block_size_one", "en") in out, out
+    odd = catalog.text("tests.6.odd_embed_size", "en", embed_size=7, sin=4, cos=3)
+    assert odd in out and "your code raised RuntimeError" in out and "mygpt/gpt_v3.py:" in out
+    assert "likely mistake" not in out, out  # HeadVer4's mistake explains none of it
+
+
+def test_the_future_leak_is_named_at_step_3_as_at_step_2(checked):
+    _, result, out = checked["HeadVer2 without tril"]
+    assert not result.passed
+    mistake = catalog.text("mistakes.3-1.future_included", "en")
+    assert f"likely mistake: in mygpt/head_v2.py, {mistake}" in out, out
+
+
+def test_a_mistake_of_an_earlier_step_names_its_file_and_step(checked):
+    _, _, out = checked["crop_context unused, step 2"]
+    mistake = catalog.text("mistakes.1-1.crop_context_unused", "en")
+    assert f"likely mistake: in mygpt/gpt_v1.py (step 1), {mistake}" in out, out
+    assert catalog.text("tests.2.crop", "en") in out and "mygpt/gpt_v1.py, step 1" in out
+
+
+def test_an_error_in_another_file_names_no_mistake_of_this_one(checked):
+    _, result, out = checked["an error that is not HeadVer4's, step 7"]
+    assert not result.passed and "your code raised AttributeError" in out, out
+    assert "mygpt/multi_head_v1.py" in out and "likely mistake" not in out, out
+
+
+def test_progress_waits_on_the_earlier_file_that_cannot_be_loaded(checked):
+    workspace, result, out = checked["syntax error in head_v2, step 4"]
+    assert not result.passed and "mygpt/head_v2.py cannot be loaded" in out, out
+    assert step_status(workspace, 4) == "waiting"
+    assert {todo_status(workspace, t) for t in ("4-1", "4-2")} == {"waiting"}
+    check(workspace, 3, lang="en")  # step 3's own file is the broken one: it fails
+    assert step_status(workspace, 3) == "failing"
+    rows = progress_table(workspace, "en").splitlines()
+    waiting = [row for row in rows if "waiting on step 3 (mygpt/head_v2.py)" in row]
+    assert [row.split()[0] for row in waiting] == ["4", "4-1", "4-2"], rows
+    assert re.search(r"^3\s+failing", "\n".join(rows), re.MULTILINE), rows
+    korean = catalog.text("status.waiting_on", "ko", step=3, file="mygpt/head_v2.py")
+    assert progress_table(workspace, "ko").count(korean) == 3
 
 
 def test_changed_or_missing_tests_fail_the_check_until_restored(answer_keys, tmp_path, capsys):

@@ -8,15 +8,17 @@ the answers: test_answers.py.)
 
 from __future__ import annotations
 
+import ast
 import re
+import textwrap
 from pathlib import Path
 from urllib.parse import unquote
 
 from learngpt.commands import main
-from learngpt.exercises.catalog import text
+from learngpt.exercises.catalog import LANGS, text
 from learngpt.exercises.check import reason
-from learngpt.exercises.skeleton import workspace_source
-from learngpt.exercises.syllabus import STEPS, files_of, get_step
+from learngpt.exercises.skeleton import BEGIN, CLASS_NAMES, END, class_source, workspace_source
+from learngpt.exercises.syllabus import STEPS, TODOS, files_of, get_step
 from learngpt.exercises.workspace import start
 from learngpt.resources import asset
 
@@ -165,3 +167,106 @@ def test_week_2_todos_show_the_courses_own_labels_in_the_stubs_and_messages(tmp_
     assert todo == "9-2" and why.startswith("아직 작성하지 않은 TODO 9-2 (2주차 TODO 3-2): ")
     why, _ = reason({"kind": "todo", "todo": "8-3"}, "en", 9)
     assert why == "it needs TODO 8-3 (week 2 TODO 2-3): finish step 8 first"
+
+
+# ----------------------------------------------------------------------------------------------
+# Hints that work: the code a hint shows is the answer key's
+
+
+def solution_regions(step: int) -> list[tuple[str, str, str]]:
+    """(TODO id, "Class.method", its code) of each solution region of the step's classes."""
+    regions = []
+    for f in files_of(step):
+        for cls in f.classes:
+            method, todo, lines = "", None, []
+            # (a class's source ends at its last statement: its last region has no END line)
+            for line in [*class_source(f.module, cls).splitlines(), "# END SOLUTION"]:
+                method = (re.match(r"^    def (\w+)\(", line) or [None, method])[1]
+                if BEGIN.match(line):
+                    todo, lines = BEGIN.match(line)["id"], []
+                elif END.match(line) and todo:
+                    regions.append((todo, f"{cls}.{method}", textwrap.dedent("\n".join(lines))))
+                    todo = None
+                elif todo:
+                    lines.append(line)
+    return regions
+
+
+def hint_code(hint: str) -> list[tuple[str | None, str]]:
+    """A hint's code blocks (its lines indented by 4): (the `Class.method` its line names, code)."""
+    blocks, label, lines = [], None, []
+    for line in [*hint.splitlines(), ""]:
+        if line.startswith("    "):
+            lines.append(line[4:])
+            continue
+        if lines:
+            blocks.append((label, "\n".join(lines)))
+            lines = []
+        names = re.findall(r"`(\w+\.\w+)`", line)
+        label = names[-1] if names else None
+    return blocks
+
+
+def matches(pattern: ast.AST, node: ast.AST) -> bool:
+    """`node` is `pattern`, where `...` stands for anything and a call may pass more keywords."""
+    if isinstance(pattern, ast.Constant) and pattern.value is Ellipsis:
+        return True
+    if type(pattern) is not type(node):
+        return False
+    for name, value in ast.iter_fields(pattern):
+        other = getattr(node, name, None)
+        if name == "keywords":
+            if not all(any(matches(k, o) for o in other) for k in value):
+                return False
+        elif isinstance(value, list):
+            if len(value) != len(other) or not all(map(matches, value, other)):
+                return False
+        elif isinstance(value, ast.AST):
+            if not isinstance(value, ast.expr_context) and not matches(value, other):
+                return False
+        elif value != other:
+            return False
+    return True
+
+
+def shown_in(fragment: str, code: str) -> bool:
+    """The fragment of code a hint quotes is part of `code`."""
+    (statement,) = ast.parse(fragment).body
+    pattern = statement.value if isinstance(statement, ast.Expr) else statement
+    return any(matches(pattern, node) for node in ast.walk(ast.parse(code)))
+
+
+def test_every_todo_is_in_the_class_the_syllabus_names():
+    found = {
+        todo: method.split(".")[0] for s in STEPS for todo, method, _ in solution_regions(s.number)
+    }
+    assert found == {t.id: t.cls for t in TODOS}
+
+
+def test_every_hint_that_shows_code_shows_the_answer_keys_code():
+    """Pasted as the step's code, a hint's code is the answer key's, statement for statement, so
+    it passes the step's tests (tests/test_course.py runs them on the answer key); each piece of
+    code an earlier hint quotes is a part of it. The code is the same in both languages."""
+    for step in STEPS:
+        regions = solution_regions(step.number)
+        blocks = {lang: [b for h in step.hints(lang) for b in hint_code(h)] for lang in LANGS}
+        assert blocks["ko"] == blocks["en"] and blocks["en"], step.number
+        for method, code in blocks["en"]:
+            same = [
+                r
+                for _, m, r in regions
+                if m == method and ast.dump(ast.parse(r)) == ast.dump(ast.parse(code))
+            ]
+            assert same, (step.number, method, code)
+        for lang in LANGS:
+            for hint in step.hints(lang):
+                for fragment in re.findall(r"`([^`]+)`", hint):
+                    if (
+                        re.fullmatch(r"\w+\.\w+", fragment)
+                        and fragment.split(".")[0] in CLASS_NAMES
+                    ):
+                        continue  # a name: `HeadVer1.forward`
+                    assert any(shown_in(fragment, r) for _, _, r in regions), (
+                        step.number,
+                        fragment,
+                    )

@@ -26,8 +26,9 @@ class TestResult:
     passed: bool
     reason: str = ""  # why it failed, for a learner
     todo: str | None = None  # the unwritten TODO it stopped at
-    mistake: str | None = None  # the named mistake its failure shows (diagnose.py)
+    mistakes: list[str] = field(default_factory=list)  # the named mistakes its failure shows
     todos: list[str] = field(default_factory=list)  # the TODOs it exercises
+    broken_file: str | None = None  # the learner file that could not be loaded ("mygpt/x.py")
 
 
 @dataclass
@@ -36,10 +37,16 @@ class StepResult:
     tests: list[TestResult] = field(default_factory=list)
     blocked_by: int | None = None  # an earlier step whose TODOs are not written yet
     numbers: list[dict] = field(default_factory=list)  # what the tests measured (testkit.record)
+    collected: int | None = None  # how many tests pytest found (the others never ran)
 
     @property
     def passed(self) -> bool:
         return self.blocked_by is None and bool(self.tests) and all(t.passed for t in self.tests)
+
+    @property
+    def not_run(self) -> int:
+        """Tests that were collected but never ran (a time-out stops the step)."""
+        return max((self.collected or 0) - len(self.tests), 0)
 
 
 def todo_written(workspace: Path, todo_id: str) -> bool:
@@ -66,7 +73,12 @@ def fingerprint(workspace: Path, step: int) -> str:
 
 def reason(record: dict, lang: str, step: int) -> tuple[str, str | None]:
     """The learner's explanation of one failed test, and the TODO it stopped at, if any."""
-    special = explain.special(record, lang)
+    why, todo = _reason(record, lang, step)
+    return "\n".join([why, *record.get("notes", [])]), todo
+
+
+def _reason(record: dict, lang: str, step: int) -> tuple[str, str | None]:
+    special = explain.special(record, lang, step)
     if special is not None:
         return special, None
     kind = record.get("kind")
@@ -105,24 +117,34 @@ def check(
     elif missing:
         result.blocked_by = missing[0]
     else:
-        told: set[str | None] = {None}
         records = run_tests(workspace, step, timeout, lang, select)
         result.numbers = [r for r in records if "number" in r]  # testkit.record's lines
-        for record in (r for r in records if "number" not in r):
-            failed = record["outcome"] == "failed"
-            why, todo = reason(record, lang, step) if failed else ("", None)
-            mistake = record.get("mistake")
-            if failed and mistake not in told:  # the mistake is named at its first failure
-                why = explain.with_mistake(record, why, lang)
-                told.add(mistake)
-            todos = record.get("todos") or [t.id for t in todos_of(step)]
-            result.tests.append(TestResult(record["test"], not failed, why, todo, mistake, todos))
+        collected = [r["count"] for r in records if r.get("kind") == "collected"]
+        result.collected = collected[0] if collected else None
+        told: set[str] = set()  # each mistake is named at its first failure
+        for record in (r for r in records if "test" in r):
+            result.tests.append(result_of(record, lang, step, told))
         if not result.tests:
             result.tests.append(
                 TestResult(f"test_{step}.py", False, text("check.no_test_ran", lang))
             )
     remember(workspace, result)
     return result
+
+
+def result_of(record: dict, lang: str, step: int, told: set[str]) -> TestResult:
+    """One test's record as the learner reads it; the named mistakes not in `told` yet are
+    explained (and added to it)."""
+    failed = record["outcome"] == "failed"
+    why, todo = reason(record, lang, step) if failed else ("", None)
+    mistakes = record.get("mistakes") or []
+    if failed:
+        why = explain.with_mistakes([m for m in mistakes if m not in told], why, lang, step)
+        told.update(mistakes)
+    todos = record.get("todos")
+    todos = [t.id for t in todos_of(step)] if todos is None else todos
+    broken = record.get("file") if record.get("kind") == "load" else None
+    return TestResult(record["test"], not failed, why, todo, mistakes, todos, broken)
 
 
 def remember(workspace: Path, result: StepResult) -> None:
@@ -137,7 +159,8 @@ def remember(workspace: Path, result: StepResult) -> None:
                 "passed": t.passed,
                 "todos": t.todos,
                 "blocked_by": t.todo,
-                "mistake": t.mistake,
+                "mistakes": t.mistakes,
+                "broken_file": t.broken_file,
             }  # fmt: skip
             for t in result.tests
         ],
@@ -145,28 +168,45 @@ def remember(workspace: Path, result: StepResult) -> None:
     write_state(workspace, CHECKS, checks)
 
 
+def waiting_on(workspace: Path, step: int) -> tuple[int, str] | None:
+    """(the earlier step, its file) when the last check of `step` failed only because a file of
+    an earlier step cannot be loaded (a syntax error there): the step waits on that file."""
+    last = read_state(workspace, CHECKS).get(str(step))
+    failed = [t for t in (last or {}).get("tests", []) if not t["passed"]]
+    broken = {t.get("broken_file") for t in failed}
+    own = {f"mygpt/{f.name}" for f in files_of(step)}
+    if not failed or None in broken or broken & own:
+        return None
+    file = sorted(broken)[0]
+    owner = next(k for k in STEPS if file in {f"mygpt/{f.name}" for f in files_of(k.number)})
+    return owner.number, file
+
+
 def step_status(workspace: Path, step: int) -> str:
-    """done (its last check passed on the code as it is now), failing, not started, unchecked."""
+    """done (its last check passed on the code as it is now), failing, waiting (on a file of an
+    earlier step that cannot be loaded: waiting_on), not started, unchecked."""
     last = read_state(workspace, CHECKS).get(str(step))
     if not any(todo_written(workspace, t.id) for t in todos_of(step)):
         return "not started"
     if last is None or last["fingerprint"] != fingerprint(workspace, step):
         return "unchecked"
-    return "done" if last["passed"] else "failing"
+    if last["passed"]:
+        return "done"
+    return "waiting" if waiting_on(workspace, step) else "failing"
 
 
 def _counts_against(test: dict, todo_id: str) -> bool:
     """A failed test counts against a TODO it exercises unless it stopped at another TODO, or
-    its named mistake is in another TODO."""
+    every mistake it names is in another TODO."""
     if test.get("blocked_by") and test["blocked_by"] != todo_id:
         return False
-    mistake = test.get("mistake")
-    return not (mistake and mistake.split(".")[0] != todo_id)
+    mistakes = test.get("mistakes") or []
+    return not mistakes or any(m.split(".")[0] == todo_id for m in mistakes)
 
 
 def todo_status(workspace: Path, todo_id: str) -> str:
     """done when the tests that exercise it passed on the code as it is now; failing when one
-    of them failed on its account; not started; unchecked otherwise."""
+    of them failed on its account; waiting, not started, unchecked as its step."""
     if not todo_written(workspace, todo_id):
         return "not started"
     step = get_todo(todo_id).step
@@ -191,8 +231,13 @@ def current_step(workspace: Path) -> int:
     return STEPS[-1].number
 
 
-def status_word(status: str, lang: str) -> str:
-    """A step's or TODO's status ("done", "not started", ...) in the learner's language."""
+def status_word(status: str, lang: str, workspace: Path | None = None, step: int = 0) -> str:
+    """A step's or TODO's status ("done", "not started", ...) in the learner's language; for
+    "waiting", which step and file it waits on."""
+    if status == "waiting" and workspace is not None:
+        waits = waiting_on(workspace, step)
+        if waits:
+            return text("status.waiting_on", lang, step=waits[0], file=waits[1])
     return str(catalog(lang).get(f"status.{status}", status))
 
 
@@ -233,7 +278,10 @@ def format_result(result: StepResult, lang: str = DEFAULT_LANG) -> str:
     passed = sum(t.passed for t in result.tests)
     verdict = text("result.done" if result.passed else "result.not_yet", lang)
     summary = dict(passed=passed, total=len(result.tests), step=step.number, verdict=verdict)
-    lines.append(text("result.summary", lang, **summary))
+    if result.not_run:
+        lines.append(text("result.summary_not_run", lang, not_run=result.not_run, **summary))
+    else:
+        lines.append(text("result.summary", lang, **summary))
     if result.passed:
         lines += format_numbers(result, lang)
     return "\n".join(lines)

@@ -1,25 +1,24 @@
 """Named mistakes: when a step's test fails, which of the mistakes learners make is it?
 
-Each probe (learngpt/exercises/probes/) is one mistake: it runs the learner's class on a small
-input and says whether the output is exactly what that mistake computes (a formula of its own,
-not the learner's code or the reference's). `diagnose(step, course)` tries the probes of the
-step, then of the steps it builds on, and returns the first matching key; its message is
-`mistakes.<key>` in the catalog. A probe that raises, or returns anything odd, simply does not
-match: nothing here may crash on a learner's values. Probes never match correct code
-(tests/test_mistakes.py keeps to that).
+Each probe (learngpt/exercises/probes/) is one mistake in one TODO's class: it runs the class
+on a small input and tests a property of what it computes that the mistake breaks (of its own,
+not the learner's code or the reference's), so two mistakes in one class are both found.
+`diagnose(todos, course)` tries the probes of the TODOs a failing test exercises and returns
+every matching key; its message is `mistakes.<key>` in the catalog. A probe that raises, or
+returns anything odd, simply does not match: nothing here may crash on a learner's values.
+Probes never match correct code, however it is written (tests/test_mistakes.py keeps to that).
 """
 
 from __future__ import annotations
 
 import importlib
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import torch
 
 from learngpt.exercises import limits
 from learngpt.exercises.probes import MISTAKES, Mistake, get_mistake
-from learngpt.exercises.syllabus import get_step
 
 PROBE_S = 2.0  # a probe's time limit (the learner's code may loop forever)
 
@@ -39,23 +38,19 @@ def _matches(probe: Callable[[object], bool], course: object) -> bool:
         return False
 
 
-def diagnose(step: int, course: object) -> str | None:
-    """The key of the one mistake that matches `course`'s classes, for a failure of `step`."""
-    steps = [step, *reversed(get_step(step).needs)]
-    for number in steps:
-        for m in MISTAKES:
-            if m.step == number and _matches(m.probe, course):
-                return m.key
-    return None
+def diagnose(todos: Iterable[str], course: object) -> list[str]:
+    """The keys of the mistakes of `todos` that `course`'s classes make, in the catalog's order."""
+    wanted = set(todos)
+    return [m.key for m in MISTAKES if m.todo in wanted and _matches(m.probe, course)]
 
 
-def diagnose_workspace(step: int) -> str | None:
+def diagnose_workspace(todos: Iterable[str]) -> list[str]:
     """`diagnose` on the learner's package (`mygpt`, importable where the check runs)."""
     try:
         course = importlib.import_module("mygpt")
     except Exception:
-        return None
-    return diagnose(step, course)
+        return []
+    return diagnose(todos, course)
 
 
 __all__ = ["MISTAKES", "Mistake", "diagnose", "diagnose_workspace", "get_mistake"]

@@ -23,17 +23,18 @@ TRAINING_FACTOR = 20  # a claim's two trainings took up to 140 s there: 600 s is
 
 
 class TimeLimit(BaseException):  # noqa: N818 - a learner's `except Exception` must not catch it
-    """The learner's code ran past its time limit."""
+    """The learner's code ran past its time limit (its one argument: the limit, in seconds)."""
 
 
 def _raise_time_limit(signum, frame):
-    raise TimeLimit
+    raise TimeLimit(_armed["limit"])
 
 
-_armed: dict = {"seconds": None, "dump": None}
+_armed: dict = {"seconds": None, "dump": None, "limit": None}
 
 
 def _arm(seconds: float) -> None:
+    _armed["limit"] = seconds
     signal.setitimer(signal.ITIMER_REAL, seconds)
     if _armed["dump"] is not None:
         faulthandler.dump_traceback_later(seconds + HARD_GRACE_S, exit=True, file=_armed["dump"])
@@ -56,7 +57,7 @@ def deadline(seconds: float | None, dump: TextIO | None = None) -> Iterator[None
         signal.signal(signal.SIGALRM, previous)
         if dump is not None:
             faulthandler.cancel_dump_traceback_later()
-        _armed.update(seconds=None, dump=None)
+        _armed.update(seconds=None, dump=None, limit=None)
 
 
 def stretch(factor: float) -> None:

@@ -4,8 +4,10 @@ For every test it records the outcome and, for a failure, what kind it is: a TOD
 yet (NotImplementedError("TODO 3-1: ...")), a claim that does not hold (the assertion's message),
 an error in the learner's code (the exception and the line of mygpt/ it came from), a learner
 file that cannot be loaded (its line and a caret), or a test that ran out of time (where the
-learner's code was). A failure also carries the named mistake the diagnosis finds, if one
-matches, and each test the TODOs it exercises (its `todos` marker; by default its step's).
+learner's code was), with the notes a test added (an edge case it is at). Each test carries the
+TODOs it exercises (its `todos` marker; by default its step's), and a failure the named mistakes
+the diagnosis finds in those TODOs (for an error, only in the files it passed through). A first
+line counts the tests collected, so that the check can say how many never ran.
 
 The environment says where to write (LEARNGPT_CHECK_REPORT), each test's time limit in seconds
 (LEARNGPT_CHECK_TIMEOUT) and where the hard limit writes the stacks (LEARNGPT_CHECK_DUMP).
@@ -21,6 +23,7 @@ import traceback
 import pytest
 
 from learngpt.exercises import limits
+from learngpt.exercises.syllabus import get_todo, todos_of
 
 TODO = re.compile(r"^TODO (\d+-\d+): ", re.MULTILINE)
 STEP_OF_FILE = re.compile(r"test_(\d+)\.py")
@@ -61,7 +64,14 @@ def _load_error(exc: BaseException) -> dict | None:
 
 
 def describe(exc: BaseException) -> dict:
-    """kind ("todo", "assertion", "error", "timeout", "load"), message, the learner's line."""
+    """kind ("todo", "assertion", "error", "timeout", "load"), message, the learner's line, and
+    the notes a test added to the exception (testkit.edge_case)."""
+    described = _describe(exc)
+    notes = [str(note) for note in getattr(exc, "__notes__", [])]
+    return {**described, "notes": notes} if notes else described
+
+
+def _describe(exc: BaseException) -> dict:
     if isinstance(exc, NotImplementedError) and TODO.search(str(exc)):
         return {"kind": "todo", "todo": TODO.search(str(exc))[1], "message": str(exc)}
     if isinstance(exc, AssertionError):
@@ -77,34 +87,55 @@ def describe(exc: BaseException) -> dict:
     code = (frames[-1].line or "") if frames else ""
     if isinstance(exc, limits.TimeLimit):
         chain = [f"{_relative(f.filename)}:{f.lineno} ({f.name})" for f in frames]
-        return {"kind": "timeout", "where": where, "code": code, "frames": chain}
+        seconds = {"seconds": exc.args[0]} if exc.args and exc.args[0] else {}
+        return {"kind": "timeout", "where": where, "code": code, "frames": chain, **seconds}
     message = f"{type(exc).__name__}: {exc}"
     return {"kind": "error", "message": message, "where": where, "code": code}
 
 
-def _mistake(item) -> str | None:
-    """The named mistake that matches the learner's code, once per step (None: none matches)."""
-    match = STEP_OF_FILE.search(item.path.name)
-    if match is None:
-        return None
-    step = int(match[1])
-    if step not in _state["diagnosed"]:
-        from learngpt.exercises.diagnose import diagnose_workspace  # only when a test fails
+def explaining(todos: list[str], exc: BaseException) -> list[str]:
+    """The TODOs whose mistakes could explain the failure `exc` of a test that exercises `todos`:
+    all of them for a claim that does not hold (an AssertionError); for an error, those whose
+    class's file the error passed through."""
+    if isinstance(exc, AssertionError):
+        return list(todos)
+    files = {_relative(f.filename) for f in learner_frames(exc.__traceback__)}
+    return [todo for todo in todos if get_todo(todo).file in files]
 
-        _state["diagnosed"][step] = diagnose_workspace(step)
-    return _state["diagnosed"][step]
+
+def mistakes_in(todos: list[str]) -> list[str]:
+    """The named mistakes the diagnosis finds in the learner's `todos` (each probed once a run)."""
+    from learngpt.exercises.diagnose import diagnose_workspace  # only when a test fails (torch)
+
+    found = []
+    for todo in todos:
+        if todo not in _state["diagnosed"]:
+            _state["diagnosed"][todo] = diagnose_workspace([todo])
+        found += [key for key in _state["diagnosed"][todo] if key not in found]
+    return found
+
+
+def todos_of_marks(marks, params: dict, step: int | None) -> list[str]:
+    """The TODOs a test exercises, from its `todos` markers: `todos("8-1", "8-2")`, or by the
+    value of a parameter, `todos(version={"v1": "6-1", "v2": ("6-2", "2-1")})`. With no marker,
+    its step's TODOs; `todos()` names none (the test runs only the course's own code)."""
+    marks = list(marks)
+    if not marks:
+        return [t.id for t in todos_of(step)] if step is not None else []
+    todos: list[str] = []
+    for mark in marks:
+        todos += list(mark.args)
+        for name, by_value in mark.kwargs.items():
+            value = by_value.get(params.get(name), ())
+            todos += [value] if isinstance(value, str) else list(value)
+    return list(dict.fromkeys(todos))
 
 
 def exercised(item) -> list[str]:
-    """The TODOs a test exercises, from its `todos` marker: `todos("8-1", "8-2")`, or by the
-    value of a parameter, `todos(version={"v1": "6-1", ...})`. None named: its step's."""
+    """The TODOs the test `item` exercises (todos_of_marks)."""
     params = getattr(getattr(item, "callspec", None), "params", {})
-    todos = []
-    for mark in item.iter_markers("todos"):
-        todos += list(mark.args)
-        todos += [by_value[params[name]] for name, by_value in mark.kwargs.items()
-                  if params.get(name) in by_value]  # fmt: skip
-    return todos
+    match = STEP_OF_FILE.search(item.path.name)
+    return todos_of_marks(item.iter_markers("todos"), params, int(match[1]) if match else None)
 
 
 def pytest_configure(config):
@@ -115,6 +146,10 @@ def pytest_configure(config):
 def _seconds() -> float | None:
     value = os.environ.get("LEARNGPT_CHECK_TIMEOUT")
     return float(value) if value else None
+
+
+def pytest_collection_finish(session):
+    _write({"kind": "collected", "count": len(session.items)})
 
 
 def pytest_runtest_logstart(nodeid, location):
@@ -141,9 +176,10 @@ def pytest_runtest_makereport(item, call):
         record = {"test": item.name, "nodeid": item.nodeid, "outcome": report.outcome,
                   "todos": exercised(item)}  # fmt: skip
         if report.failed and call.excinfo is not None:
-            record.update(describe(call.excinfo.value))
+            exc = call.excinfo.value
+            record.update(describe(exc))
             if record["kind"] in ("assertion", "error"):
-                record["mistake"] = _mistake(item)
+                record["mistakes"] = mistakes_in(explaining(record["todos"], exc))
             if record["kind"] == "timeout":  # the next tests would most likely hang there too
                 item.session.shouldstop = "a test ran out of time"
         _write(record)
@@ -156,7 +192,7 @@ def pytest_exception_interact(node, call, report):
         described = describe(cause or exc)
         if described["kind"] == "error" and cause is None and not described["where"]:
             described["message"] = str(exc).strip().splitlines()[-1] if str(exc) else ""
-        _write({"test": node.nodeid, "nodeid": node.nodeid, "outcome": "failed", "todos": [],
+        _write({"test": node.nodeid, "nodeid": node.nodeid, "outcome": "failed", "todos": None,
                 **described})  # fmt: skip
         report.learngpt_written = True
 
@@ -167,4 +203,4 @@ def pytest_collectreport(report):
         message = lines[-1].lstrip("E ").strip() if lines else "the tests could not be loaded"
         _write({"test": report.nodeid, "nodeid": report.nodeid, "outcome": "failed",
                 "kind": "error", "message": message, "where": "", "code": "",
-                "todos": []})  # fmt: skip
+                "todos": None})  # fmt: skip

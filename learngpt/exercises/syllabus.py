@@ -15,11 +15,17 @@ from learngpt.exercises.catalog import DEFAULT_LANG, catalog, text, texts
 @dataclass(frozen=True)
 class Todo:
     id: str  # "5-1": step 5, first TODO
+    cls: str  # the class it is in ("HeadVer4")
     course_label: str | None = None  # the week-2 course's own number for it ("2-1"), if any
 
     @property
     def step(self) -> int:
         return int(self.id.split("-")[0])
+
+    @property
+    def file(self) -> str:
+        """The learner's file that holds it: "mygpt/head_v4.py"."""
+        return f"mygpt/{next(f.name for f in WORKSPACE_FILES if self.cls in f.classes)}"
 
     def instruction(self, lang: str = DEFAULT_LANG) -> str:
         return text(f"todos.{self.id}", lang)
@@ -63,15 +69,21 @@ class WorkspaceFile:
 
 # Week 2 numbers its TODOs on its own: TODO 1, 2-1, 2-2, 2-3, 3-1, 3-2, 4 (week2_kor.md).
 TODOS = (
-    *(Todo(i) for i in ("1-1", "2-1", "2-2", "3-1", "4-1", "4-2", "5-1")),
-    *(Todo(i) for i in ("6-1", "6-2", "6-3", "6-4", "6-5")),
-    Todo("7-1", "1"),
-    Todo("8-1", "2-1"),
-    Todo("8-2", "2-2"),
-    Todo("8-3", "2-3"),
-    Todo("9-1", "3-1"),
-    Todo("9-2", "3-2"),
-    Todo("10-1", "4"),
+    Todo("1-1", "GPTVer1"),
+    Todo("2-1", "HeadVer1"),
+    Todo("2-2", "GPTVer2"),
+    Todo("3-1", "HeadVer2"),
+    Todo("4-1", "HeadVer3"),
+    Todo("4-2", "HeadVer3"),
+    Todo("5-1", "HeadVer4"),
+    *(Todo(i, "GPTVer3") for i in ("6-1", "6-2", "6-3", "6-4", "6-5")),
+    Todo("7-1", "MultiHeadVer1", "1"),
+    Todo("8-1", "FeedForward", "2-1"),
+    Todo("8-2", "BlockVer1", "2-2"),
+    Todo("8-3", "BlockVer2", "2-3"),
+    Todo("9-1", "LayerNorm", "3-1"),
+    Todo("9-2", "BlockVer3", "3-2"),
+    Todo("10-1", "BlockVer4", "4"),
 )
 
 STEPS = (

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -193,15 +194,29 @@ def assert_same_function(head: nn.Module, name: str, shape: tuple[int, ...]) -> 
     assert_close(x.grad, x_ref.grad, say("check.same_gradient", name=name))
 
 
-def faster(slow: Callable[[], object], fast: Callable[[], object]) -> float:
-    """How many times faster `fast` runs than `slow` (best of several rounds, without gradients)."""
+def faster(slow: Callable[[], object], fast: Callable[[], object], slow_name: str,
+           fast_name: str) -> float:  # fmt: skip
+    """How many times faster `fast` runs than `slow` (best of several rounds, without gradients),
+    recorded under the two names."""
     with torch.no_grad():
         slow_s = best_time(slow, repeats=5, number=1)
         fast_s = best_time(fast, repeats=20, number=1)
-    print(
-        "\n" + say("tests.speed", slow_ms=slow_s * 1e3, fast_ms=fast_s * 1e3, ratio=slow_s / fast_s)
-    )
+    record("speedup", {"slow": slow_name, "fast": fast_name, "slow_ms": slow_s * 1e3,
+                       "fast_ms": fast_s * 1e3, "ratio": slow_s / fast_s})  # fmt: skip
     return slow_s / fast_s
+
+
+@contextmanager
+def edge_case(key: str, when: bool = True, fields: dict | None = None) -> Iterator[None]:
+    """Within the block, a failure (an assertion or an error in the learner's code) also names the
+    edge case the test is at, `key` of the catalog (filled from `fields`), as a note under its
+    own message."""
+    try:
+        yield
+    except Exception as exc:
+        if when:
+            exc.add_note(say(key, **(fields or {})))
+        raise
 
 
 def small_text_data(text: str) -> tuple[int, torch.Tensor, torch.Tensor]:

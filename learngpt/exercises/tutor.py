@@ -26,7 +26,8 @@ def _row(step: str, todo: str, status: str, what: str) -> str:
 
 
 def progress_table(workspace: Path, lang: str = DEFAULT_LANG) -> str:
-    """Every step and its TODOs: done / failing / not started / unchecked."""
+    """Every step and its TODOs: done / failing / waiting on an earlier file / not started /
+    unchecked."""
     header = [
         text("progress.step", lang),
         text("progress.todo", lang),
@@ -35,11 +36,11 @@ def progress_table(workspace: Path, lang: str = DEFAULT_LANG) -> str:
     ]
     lines = [_row(*header)]
     for step in STEPS:
-        status = status_word(step_status(workspace, step.number), lang)
+        status = status_word(step_status(workspace, step.number), lang, workspace, step.number)
         lines.append(_row(str(step.number), "", status, step.title(lang)))
         for todo in todos_of(step.number):
             what = re.split(r"[:.] ", todo.instruction(lang))[0]  # its first clause
-            status = status_word(todo_status(workspace, todo.id), lang)
+            status = status_word(todo_status(workspace, todo.id), lang, workspace, step.number)
             lines.append(_row("", todo.id, status, what))
     lines.append(text("progress.legend", lang))
     return "\n".join(lines)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from learngpt.exercises.probes.registry import mistake, same
@@ -54,35 +53,42 @@ def _one_residual_around_both(course) -> bool:
 
 
 # ---- step 9: LayerNorm, BlockVer3 -----------------------------------------------------------
+# Each LayerNorm probe isolates one part of the formula, so that two mistakes show together:
+# the variance with eps = 0 (where eps sits makes no difference), eps with the default gain and
+# bias, the gain and bias by changing them.
 
 
-def _layer_norm(course, eps: float = 1e-5):
+def _layer_norm(course, eps: float) -> tuple[nn.Module, torch.Tensor, torch.Tensor]:
+    """(a LayerNorm with the default gain and bias, its input, that input centred)."""
     ln = course.LayerNorm(C8, eps=eps)
-    ln.weight.normal_()
-    ln.bias.normal_()
     x = torch.randn(3, 4, C8) * 3 + 1
-    centred = x - x.mean(dim=-1, keepdim=True)
-    return ln, x, centred
+    return ln, x, x - x.mean(dim=-1, keepdim=True)
+
+
+def _std(x: torch.Tensor, unbiased: bool) -> torch.Tensor:
+    return x.var(dim=-1, keepdim=True, unbiased=unbiased).sqrt()
 
 
 @mistake("9-1", "unbiased_variance")
 def _unbiased_variance(course) -> bool:
-    ln, x, centred = _layer_norm(course)
-    var = x.var(dim=-1, keepdim=True, unbiased=True)
-    return same(ln(x.clone()), centred / torch.sqrt(var + ln.eps) * ln.weight + ln.bias)
+    ln, x, centred = _layer_norm(course, eps=0.0)
+    return same(ln(x.clone()), centred / _std(x, unbiased=True))
 
 
 @mistake("9-1", "eps_outside_the_root")
 def _eps_outside_the_root(course) -> bool:
     ln, x, centred = _layer_norm(course, eps=0.5)
-    std = x.var(dim=-1, keepdim=True, unbiased=False).sqrt()
-    return same(ln(x.clone()), centred / (std + 0.5) * ln.weight + ln.bias)
+    out = ln(x.clone())
+    return any(same(out, centred / (_std(x, unbiased) + 0.5)) for unbiased in (False, True))
 
 
 @mistake("9-1", "weight_and_bias_unused")
 def _weight_and_bias_unused(course) -> bool:
-    ln, x, centred = _layer_norm(course)
-    return same(ln(x.clone()), F.layer_norm(x, (C8,), eps=ln.eps))
+    ln, x, _ = _layer_norm(course, eps=1e-5)
+    plain = ln(x.clone())
+    ln.weight.normal_()
+    ln.bias.normal_()
+    return isinstance(plain, torch.Tensor) and same(ln(x.clone()), plain)
 
 
 def _norms(block):
@@ -123,10 +129,15 @@ def _dropout_in_eval(course) -> bool:
 
 @mistake("10-1", "dropout_on_the_input")
 def _dropout_on_the_input(course) -> bool:
-    # With p = 1 every dropped tensor is zero: here each branch then reads LayerNorm(0) = bias.
+    # With p = 1 every dropped tensor is zero: with its input dropped each branch reads
+    # LayerNorm(0) = its bias (0), so the block gives x + head(0) + ffwd(0), its sub-layers
+    # taken as they are in eval mode (where a dropout inside them does nothing).
     block, x = _block(course, "BlockVer4", 1.0)
+    zero = torch.zeros(C8)
+    block.eval()
+    branches = block.head(block.ln1(zero)) + block.ffwd(block.ln2(zero))
     block.train()
-    return same(block(x.clone()), x + block.head(torch.zeros(C8)) + block.ffwd(torch.zeros(C8)))
+    return same(block(x.clone()), x + branches)
 
 
 @mistake("10-1", "dropout_on_the_residual_path")

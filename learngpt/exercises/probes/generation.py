@@ -9,11 +9,11 @@ from learngpt.exercises.probes.registry import mistake
 # ---- step 1: GPTVer1.generate ---------------------------------------------------------------
 
 
-def _bigram(course, row: list[float]):
-    """A GPTVer1 over len(row) tokens whose token 0 is followed by logits `row`."""
-    model = course.GPTVer1(len(row), 8)
-    model.token_embedding_table.weight.zero_()
-    model.token_embedding_table.weight[0] = torch.tensor(row)
+def _bigram(course, row: list[float], model=None):
+    """A GPTVer1 over len(row) tokens whose every token is followed by logits `row` (positive,
+    so that even a draw from the logits themselves works)."""
+    model = model or course.GPTVer1(len(row), 8)
+    model.token_embedding_table.weight[:] = torch.tensor(row)
     return model
 
 
@@ -44,12 +44,20 @@ def _softmax_over_the_batch(course) -> bool:
 
 @mistake("1-1", "first_position")
 def _first_position(course) -> bool:
-    model = _bigram(course, [0.0] * 4)
-    successor = torch.tensor([1, 2, 3, 0])
-    model.token_embedding_table.weight.fill_(-1e4)
-    model.token_embedding_table.weight[torch.arange(4), successor] = 0.0
-    out = model.generate(torch.tensor([[0, 2]]), max_new_tokens=1)
-    return out.shape == (1, 3) and int(out[0, -1]) == 1  # the row of token 0, not of token 2
+    # Token 0 is almost surely followed by 1, token 2 by 3. Half the contexts are "0 2", half
+    # "2 0" (so that even a softmax over the batch keeps the two apart): which successor
+    # follows "0 2" shows which position predicted it, however the token is drawn.
+    n = 2000
+    model = course.GPTVer1(4, 8)
+    model.token_embedding_table.weight.zero_()
+    model.token_embedding_table.weight[0, 1] = model.token_embedding_table.weight[2, 3] = 5.0
+    context = torch.tensor([[0, 2], [2, 0]]).repeat(n // 2, 1)
+    out = model.generate(context, max_new_tokens=1)
+    if not isinstance(out, torch.Tensor) or out.shape not in ((n, 3), (n, 1)):
+        return False
+    after_0_2 = torch.bincount(out[0::2, -1], minlength=4).double() / (n // 2)
+    after_2_0 = torch.bincount(out[1::2, -1], minlength=4).double() / (n // 2)
+    return bool(after_0_2[1] > 0.3 > 0.1 > after_0_2[3] and after_2_0[3] > 0.3 > 0.1 > after_2_0[1])
 
 
 @mistake("1-1", "context_not_kept")
@@ -60,12 +68,16 @@ def _context_not_kept(course) -> bool:
 
 @mistake("1-1", "crop_context_unused")
 def _crop_context_unused(course) -> bool:
-    calls = []
+    # A model that reads at most block_size = 2 tokens, given 4: crop_context must cut them.
+    read = []
 
     class Spy(course.GPTVer1):
         def crop_context(self, idx):
-            calls.append(idx.shape)
-            return idx[:, -1:]
+            return idx[:, -self.block_size :]
 
-    Spy(5, 2).generate(torch.zeros(1, 4, dtype=torch.long), max_new_tokens=2)
-    return not calls
+        def logits(self, idx):
+            read.append(idx.shape[1])
+            return super().logits(idx)
+
+    _bigram(course, ROW, Spy(5, 2)).generate(torch.zeros(1, 4, dtype=torch.long), max_new_tokens=2)
+    return bool(read) and max(read) > 2

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from mygpt import GPTVer1
 
 from learngpt.exercises.catalog import say
-from learngpt.exercises.testkit import small_text_data
+from learngpt.exercises.testkit import record, small_text_data
 from learngpt.training.loop import train_model
 
 
@@ -22,6 +22,7 @@ def bigram_counts(data: torch.Tensor, vocab_size: int) -> torch.Tensor:
     return counts
 
 
+@pytest.mark.todos()  # the course's own code: GPTVer1.forward and logits
 def test_logits_and_loss(course_config):
     torch.manual_seed(0)
     V = 11
@@ -51,7 +52,6 @@ def test_gpt_ver_1_learns_the_counted_bigram_distribution(shakespeare, course_co
     )
     history = train_model(model, train_data, val_data, config.replace(seed=seed))
     train = float(history.final["train"])
-    print("\n" + say("tests.1.entropy", entropy=float(entropy), train=train))
     assert train < entropy + 0.1, say("tests.1.learns", train=train, entropy=float(entropy))
 
     # What it generates follows the counted statistics: the token after the most frequent one.
@@ -61,7 +61,7 @@ def test_gpt_ver_1_learns_the_counted_bigram_distribution(shakespeare, course_co
     sampled = model.generate(torch.full((n, 1), prev), max_new_tokens=1)[:, -1]
     frequency = torch.bincount(sampled, minlength=V) / n
     gap = (frequency - counted[prev]).abs().max()
-    print(say("tests.1.gap", gap=float(gap)))
+    record("bigram", {"seed": seed, "entropy": float(entropy), "train": train, "gap": float(gap)})
     # Each frequency has a standard error of at most sqrt(0.25 / n) = 0.008; 0.06 allows for
     # both that and what 1000 steps leave unlearned.
     assert gap < 0.06, say("tests.1.follows_counts", prev=prev, gap=float(gap))
@@ -87,6 +87,7 @@ def test_generate_follows_the_last_tokens_row():
         model.token_embedding_table.weight.fill_(-1e4)
         model.token_embedding_table.weight[torch.arange(V), successor] = 0.0
     out = model.generate(torch.tensor([[2, 2, 6], [1, 1, 0]]), max_new_tokens=10)
+    assert out.shape == (2, 3 + 10), say("tests.1.generate_shape")
     for row in out:
         for prev, nxt in zip(row[2:-1], row[3:], strict=True):
             assert nxt == successor[prev], say("tests.1.last_row")

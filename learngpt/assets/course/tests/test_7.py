@@ -6,6 +6,7 @@ Run `pytest tests/test_7.py -s -vv` to see the numbers behind each claim.
 from __future__ import annotations
 
 import mygpt
+import pytest
 import torch
 from mygpt import HeadVer4, MultiHeadVer1, MultiHeadVer2
 
@@ -13,11 +14,15 @@ from learngpt.exercises.catalog import say
 from learngpt.exercises.testkit import assert_close, claim_holds, record
 from learngpt.experiments import best_time, count_flops, one_cpu_thread
 
+# MultiHeadVer1 runs HeadVer4s, and they (like MultiHeadVer2) HeadVer3's masked softmax.
+HEAD_TODOS = ("7-1", "5-1", "4-1")
+
 
 def n_params(module: torch.nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
+@pytest.mark.todos(*HEAD_TODOS)
 def test_head_ver_4_and_multi_head_ver_1_are_equally_expensive(course_config):
     B, T, C, H = course_config.batch_size, course_config.block_size, 16, 8
     single = HeadVer4(T, C, head_size=C)
@@ -35,10 +40,12 @@ def test_head_ver_4_and_multi_head_ver_1_are_equally_expensive(course_config):
     assert flops["multi"] == flops["single"] + flops["proj"], say("tests.7.flops", **flops)
 
 
+@pytest.mark.todos(*HEAD_TODOS)
 def test_multi_head_helps(course_config, char_splits, char_tokenizer):
     claim_holds(mygpt, "multi-head", course_config, char_splits, char_tokenizer.vocab_size)
 
 
+@pytest.mark.todos(*HEAD_TODOS)
 def test_multi_head_ver_2_is_faster_than_ver_1(course_config):
     B, T, C, H = course_config.batch_size, course_config.block_size, 16, 8
     torch.manual_seed(0)
@@ -56,6 +63,7 @@ def test_multi_head_ver_2_is_faster_than_ver_1(course_config):
     )
 
 
+@pytest.mark.todos(*HEAD_TODOS)
 def test_multi_head_ver_1_and_multi_head_ver_2_are_logically_equal():
     torch.manual_seed(0)
     ver1 = MultiHeadVer1(block_size=8, embed_size=16, n_heads=4)
