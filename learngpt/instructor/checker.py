@@ -18,6 +18,7 @@ from learngpt.exercises import check, integrity, tutor, workspace
 from learngpt.exercises.syllabus import todos_of
 
 STATE_FILES = ("workspace.json", check.CHECKS, tutor.HINTS)
+CHECKS_FILE = f"{workspace.STATE_DIR}/{check.CHECKS}"  # as the report names it
 
 
 def is_workspace(folder: Path) -> bool:
@@ -61,24 +62,25 @@ def _read(ws: Path, name: str) -> dict:
     return state if isinstance(state, dict) else {}
 
 
-def step_state(ws: Path, step: int) -> str:
+def step_state(ws: Path, step: int) -> str | None:
     """The step's state as `course progress` shows it (done, failing, waiting, not started,
-    unchecked). A state record it cannot read counts as no record: unchecked."""
+    unchecked); None when the learner's record of the step is not one `course check` writes."""
     try:
         return check.step_status(ws, step)
-    except (LookupError, TypeError, AttributeError, ValueError, OSError):
-        return (
-            "unchecked"
-            if any(check.todo_written(ws, t.id) for t in todos_of(step))
-            else ("not started")
-        )
+    except (LookupError, TypeError, AttributeError, ValueError):
+        return None
+
+
+def state_without_record(ws: Path, step: int) -> str:
+    """The step's state when its record cannot be read: as if it had never been checked."""
+    return "unchecked" if any_todo_written(ws, step) else "not started"
 
 
 def todo_state(ws: Path, todo_id: str, step_state_now: str) -> str:
     """A TODO's state as `course progress` shows it (its step's, where that cannot be read)."""
     try:
         return check.todo_status(ws, todo_id)
-    except (LookupError, TypeError, AttributeError, ValueError, OSError):
+    except (LookupError, TypeError, AttributeError, ValueError):
         return step_state_now
 
 

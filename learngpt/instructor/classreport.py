@@ -59,5 +59,5 @@ def render(
         return page.page(learners, steps, lang, lines, shown)
     legend = [text("report.legend", lang), *([text("report.legend_verified", lang)] * verified)]
     grid = terminal.grid(learners, steps, lang, verified)
-    views_text = ["\n".join(terminal.view_lines(view, lang)) + "\n" for view in shown]
-    return terminal.render([*lines, grid, *legend, *views_text])
+    below = [*legend, *(line for view in shown for line in ["", *terminal.view_lines(view, lang)])]
+    return terminal.render(lines, grid, below)

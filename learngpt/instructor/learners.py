@@ -31,6 +31,7 @@ class StepRow:
     mistakes: list[str]  # the named mistakes the last check's failures showed
     edited: list[str]  # the course's files this step's check reads that were changed
     verified: Verified | None = None
+    record_unreadable: bool = False  # its record in the state is not one `course check` writes
 
     @property
     def mismatch(self) -> bool:
@@ -128,9 +129,12 @@ def step_edits(step: int, edited: list[str]) -> list[str]:
 
 def read_step(ws: Path, step: int, hints: dict[int, int], edited: list[str]) -> StepRow:
     state = checker.step_state(ws, step)
-    todos = {t.id: checker.todo_state(ws, t.id, state) for t in todos_of(step)}
     mistakes = checker.named_mistakes(checker.last_check(ws, step))
-    return StepRow(step, state, todos, hints.get(step, 0), mistakes, step_edits(step, edited))
+    row = StepRow(step, state or checker.state_without_record(ws, step), {}, hints.get(step, 0),
+                  mistakes, step_edits(step, edited))  # fmt: skip
+    row.todos = {t.id: checker.todo_state(ws, t.id, row.state) for t in todos_of(step)}
+    row.record_unreadable = state is None
+    return row
 
 
 def read_learner(name: str, ws: Path, steps: list[int]) -> Learner:
@@ -146,6 +150,9 @@ def read_learner(name: str, ws: Path, steps: list[int]) -> Learner:
     except (OSError, UnicodeDecodeError) as error:  # a file the report may not read
         learner.unreadable = f"{type(error).__name__}: {error}"
         learner.steps = []
+    checks = checker.CHECKS_FILE
+    if any(row.record_unreadable for row in learner.steps) and checks not in learner.broken_state:
+        learner.broken_state.append(checks)
     return learner
 
 

@@ -14,6 +14,7 @@ from rich import box
 from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table
+from rich.text import Text
 
 from learngpt.exercises.catalog import catalog, text
 from learngpt.exercises.syllabus import get_step
@@ -88,7 +89,7 @@ def grid(learners: list[Learner], steps: list[int], lang: str, verified: bool) -
     columns += ["verified"] if verified else []
     for column in [*columns, "hints", "last_check", "notes"]:
         header = column if column.isdigit() else text(COLUMNS[column], lang)
-        table.add_column(header, no_wrap=True)
+        table.add_column(Text(header), no_wrap=True)
     for learner in learners:
         cells = [learner.name, learner.lang or ""]
         by_step = {r.step: r for r in learner.steps}
@@ -98,23 +99,21 @@ def grid(learners: list[Learner], steps: list[int], lang: str, verified: bool) -
             cells.append(str(learner.done(verified=True)) if learner.workspace else "")
         cells += [hints_cell(learner), short_time(learner.last_check)]
         cells.append("; ".join(notes(learner, lang)))
-        table.add_row(*cells)
+        table.add_row(*map(Text, cells))  # Text: a name is never read as rich's markup
     return table
 
 
-def render(renderables: list, width: int | None = None) -> str:
-    """rich's output as plain text, without the padding it adds to every line. A table is never
-    squeezed (rich would cut a learner's name short, or a step's marks): it has the width it
-    needs, and a terminal narrower than that wraps its lines."""
+def render(before: list[str], table: Table, after: list[str], width: int | None = None) -> str:
+    """Lines of text, the table, more lines: plain text (no colour, no padding at the ends of
+    lines). The table is never squeezed (rich would cut a learner's name short, or a step's
+    marks): it has the width it needs, and a narrower terminal wraps its lines."""
     console = Console(file=io.StringIO(), width=width, highlight=False, color_system=None)
     wide = console.options.update(max_width=10_000)
-    need = [Measurement.get(console, wide, r).maximum for r in renderables
-            if isinstance(r, Table)]  # fmt: skip
-    console.width = max([console.width, *need])
+    console.width = max(console.width, Measurement.get(console, wide, table).maximum)
     with console.capture() as captured:
-        for item in renderables:
-            console.print(item)
-    return "\n".join(line.rstrip() for line in captured.get().splitlines()) + "\n"
+        console.print(table)
+    drawn = [line.rstrip() for line in captured.get().splitlines()]
+    return "\n".join([*before, *drawn, *after]) + "\n"
 
 
 def view_lines(view: StepView, lang: str) -> list[str]:
