@@ -113,10 +113,11 @@ def find_folders(paths: list[Path]) -> list[tuple[Path, bool]]:
 
 def names(folders: list[Path]) -> list[str]:
     """Each learner's name: the folder's, with its parent's where two learners share one."""
-    plain = [f.name or str(f) for f in folders]
+    full = [f.resolve() for f in folders]
+    plain = [f.name for f in full]
     return [
         f"{f.parent.name}/{name}" if plain.count(name) > 1 and f.parent.name else name
-        for f, name in zip(folders, plain, strict=True)
+        for f, name in zip(full, plain, strict=True)
     ]
 
 
@@ -129,11 +130,16 @@ def step_edits(step: int, edited: list[str]) -> list[str]:
 
 def read_step(ws: Path, step: int, hints: dict[int, int], edited: list[str]) -> StepRow:
     state = checker.step_state(ws, step)
-    mistakes = checker.named_mistakes(checker.last_check(ws, step))
-    row = StepRow(step, state or checker.state_without_record(ws, step), {}, hints.get(step, 0),
-                  mistakes, step_edits(step, edited))  # fmt: skip
+    row = StepRow(
+        step=step,
+        state=state or checker.state_without_record(ws, step),
+        todos={},
+        hints=hints.get(step, 0),
+        mistakes=checker.named_mistakes(checker.last_check(ws, step)),
+        edited=step_edits(step, edited),
+        record_unreadable=state is None,
+    )
     row.todos = {t.id: checker.todo_state(ws, t.id, row.state) for t in todos_of(step)}
-    row.record_unreadable = state is None
     return row
 
 
