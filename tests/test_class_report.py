@@ -128,7 +128,7 @@ def test_table_csv_and_json_agree_and_change_nothing(klass, capsys):
     code, out, _ = report(capsys, str(root), "--lang", "en")
     assert code == 0
     lines = out.splitlines()
-    header = next(line for line in lines if line.startswith("learner"))
+    header = next(line for line in lines if line.split()[:1] == ["learner"])
     assert header.split()[:13] == ["learner", "lang", *map(str, range(1, 11)), "done"]
     shown = {line.split()[0]: line.split() for line in lines if line.split()[:1] == ["alice"]}
     for line in lines:
