@@ -290,6 +290,7 @@ def test_bad_input_is_one_row_or_one_error_line(klass, tmp_path, capsys):
     odd = tmp_path / "odd"
     shutil.copytree(people["alice"], odd)
     (odd / ".learngpt" / "checks.json").write_text('{"1": {"passed": true}, "2": 7}')
+    (odd / ".learngpt" / "workspace.json").write_text('["en"]')
     missing = tmp_path / "missing"
     code, out, _ = report(
         capsys, str(broken), str(odd), str(missing), "--format", "json", "--lang", "en"
@@ -301,7 +302,8 @@ def test_bad_input_is_one_row_or_one_error_line(klass, tmp_path, capsys):
     assert ".learngpt/hints.json" in by["broken", 1]["problem"]
     assert by["broken", 1]["state"] == "unchecked" and by["broken", 5]["state"] == "not started"
     assert by["odd", 1]["state"] == by["odd", 2]["state"] == "unchecked"
-    assert ".learngpt/checks.json" in by["odd", 1]["problem"]
+    assert ".learngpt/checks.json" in by["odd", 1]["problem"] and by["odd", 1]["lang"] == "ko"
+    assert ".learngpt/workspace.json" in by["odd", 1]["problem"]
     assert by["missing", None]["state"] == "not a workspace"
 
     for args in (

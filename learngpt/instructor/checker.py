@@ -15,6 +15,7 @@ from pathlib import Path
 
 from learngpt.errors import UserError
 from learngpt.exercises import check, integrity, tutor, workspace
+from learngpt.exercises.catalog import DEFAULT_LANG
 from learngpt.exercises.syllabus import todos_of
 
 STATE_FILES = ("workspace.json", check.CHECKS, tutor.HINTS)
@@ -30,7 +31,11 @@ def is_workspace(folder: Path) -> bool:
 
 
 def lang_of(ws: Path) -> str:
-    return workspace.lang_of(ws)
+    """The workspace's language (the course's, where its state file cannot be read)."""
+    try:
+        return workspace.lang_of(ws)
+    except (AttributeError, TypeError, ValueError):
+        return DEFAULT_LANG
 
 
 def state_path(ws: Path, name: str) -> Path:
