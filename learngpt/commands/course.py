@@ -5,6 +5,7 @@ learngpt course check [N | --all] [--dir DIR]
 learngpt course progress | hint N | solution N | answers N | watch   [--dir DIR]
 learngpt course restore | reset N   [--dir DIR]
 learngpt course check and watch take --timeout SECONDS: each test's time limit
+learngpt course report DIR... : for instructors, the class (course_report.py)
 
 Every action takes --lang: the workspace remembers the language it was made in (Korean unless
 `start --lang en`), and --lang overrides it; outside a workspace the course speaks Korean.
@@ -16,6 +17,7 @@ import argparse
 import time
 from pathlib import Path
 
+from learngpt.commands import course_report
 from learngpt.errors import UserError
 from learngpt.exercises import answers, backup, integrity, limits, tutor, workspace
 from learngpt.exercises.catalog import DEFAULT_LANG, LANGS, text
@@ -97,6 +99,7 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     reset = with_dir(actions.add_parser("reset", help="a step's files back to their stubs"))
     reset.add_argument("step", type=int, choices=STEP_NUMBERS)
     reset.set_defaults(run=run_reset)
+    course_report.add_parser(actions, with_lang).set_defaults(run=run_report, dir=None)
 
 
 def here(args: argparse.Namespace) -> tuple[Path, str]:
@@ -202,3 +205,7 @@ def run_reset(args: argparse.Namespace) -> int:
     print(text("check.reset", lang, step=args.step, files=", ".join(files)))
     print(text("check.kept", lang, where=kept) if kept else text("check.nothing_kept", lang))
     return 0
+
+
+def run_report(args: argparse.Namespace) -> int:
+    return course_report.run(args, lang_anywhere(args), timeout_of(args) if args.verify else None)
