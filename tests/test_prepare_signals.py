@@ -2,10 +2,10 @@
 
 SIGTERM, SIGHUP and one or two Ctrl-Cs (up to 50 ms apart, to the whole process group, as a
 terminal sends them) during encoding: the main process ends the workers, removes its partial
-output and exits within seconds, with one `error:` line; ten times each. A run killed outright takes its
-workers along, and the next run sweeps the directory it left; a second run for a directory
-being written is refused. The commands are forked from a helper that imported learngpt once
-(tests/forked_cli.py), so that forty runs take seconds, not minutes.
+output and exits within seconds, with one `error:` line; ten times each. A run killed outright
+takes its workers along, and the next run sweeps the directory it left; a second run for a
+directory being written is refused. The commands are forked from a helper that imported
+learngpt once (tests/forked_cli.py), so that forty runs take seconds, not minutes.
 """
 
 from __future__ import annotations
