@@ -17,6 +17,8 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
+
 import learngpt
 
 ROOT = Path(learngpt.__file__).resolve().parent.parent  # the learngpt these tests import
@@ -56,6 +58,14 @@ HELPER = textwrap.dedent(
         print(os.waitstatus_to_exitcode(status), flush=True)
     """
 )
+
+
+@pytest.fixture(scope="module", name="cli")
+def cli_fixture():
+    """`cli`: a ForkedCLI for the test module (import cli_fixture into it)."""
+    cli = ForkedCLI()
+    yield cli
+    cli.close()
 
 
 class ForkedCLI:

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from forked_cli import ForkedCLI
+from forked_cli import ForkedCLI, cli_fixture  # noqa: F401 (the fixture `cli`)
 from trainer_helpers import assert_user_error, run_cli
 
 from learngpt.resources import shakespeare_path
@@ -25,13 +25,6 @@ from learngpt.tokenizers import GPT2_SPLIT_PATTERN, BPETokenizer
 
 CORPUS_MB = 8  # big enough to be mid-encoding when the signal comes, whatever the machine
 REPEATS = 10
-
-
-@pytest.fixture(scope="module")
-def cli():
-    cli = ForkedCLI()
-    yield cli
-    cli.close()
 
 
 @pytest.fixture(scope="module")
