@@ -115,11 +115,12 @@ def tree_memory(root: int) -> tuple[int, int, int]:
     return pss, rss, largest
 
 
-def run_prepare(paths: list[Path], out: Path, vocab_size: int, chunk_mb: float) -> dict:
+def run_prepare(paths: list[Path], out: Path, vocab_size: int, chunk_mb: float, *extra) -> dict:
     """Run `learngpt prepare`; its seconds and peak memory (PSS and RSS of its process tree)."""
     shutil.rmtree(out, ignore_errors=True)
     command = [sys.executable, "-m", "learngpt", "prepare", "--data", *map(str, paths)]
     command += ["--out", str(out), "--vocab-size", str(vocab_size), "--chunk-mb", str(chunk_mb)]
+    command += list(extra)
     started, cpu = time.perf_counter(), cpu_seconds(resource.RUSAGE_CHILDREN)
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
     peak = [0, 0, 0]
@@ -302,15 +303,24 @@ def make_hard(folder: Path, megabytes: int) -> dict[str, Path]:
 
 
 def hard_texts(args: argparse.Namespace) -> None:
-    """--hard: the uncuttable texts of issue 35 against the plain corpus, in the same run."""
+    """--hard: the uncuttable texts of issue 35 against the plain corpus, in the same run; then
+    the two that cannot be cut at all or were re-scanned, with 10 KB pieces (--chunk-mb 0.01,
+    the plain corpus's vocabulary: no learning), and DNA with half the BPE sample."""
     plain = make_corpus(args.dir / f"corpus{args.hard}", args.hard, 1)
-    runs = {"plain lines (baseline)": plain, **make_hard(args.dir / "hard", args.hard)}
+    hard = make_hard(args.dir / "hard", args.hard)
+    chunk, learned = args.chunk_mb[0], ["--tokenizer-from", str(args.dir / "out-plain")]
+    runs = [
+        ("plain lines (baseline)", plain, chunk, [], "out-plain"),
+        *((name, [path], chunk, [], "out-hard") for name, path in hard.items()),
+        ("one line, 10 KB pieces", [hard["one line"]], 0.01, learned, "out-hard"),
+        ("DNA, 10 KB pieces", [hard["DNA, one line"]], 0.01, learned, "out-hard"),
+        ("DNA, --sample-mb 2", [hard["DNA, one line"]], chunk, ["--sample-mb", "2"], "out-hard"),
+    ]
     print("text                   |  MB | prepare s | ratio to plain | largest process MB")
     baseline = None
-    for name, paths in runs.items():
-        paths = paths if isinstance(paths, list) else [paths]
+    for name, paths, chunk_mb, extra, out in runs:
         megabytes = sum(p.stat().st_size for p in paths) / 1e6
-        r = run_prepare(paths, args.dir / "out-hard", args.vocab_size, args.chunk_mb[0])
+        r = run_prepare(paths, args.dir / out, args.vocab_size, chunk_mb, *extra)
         baseline = baseline or r["seconds"]
         notes = [line for line in r["stderr"].splitlines() if line.startswith("warning")]
         print(
