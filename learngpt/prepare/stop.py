@@ -30,7 +30,7 @@ class Interrupted(KeyboardInterrupt):
 
 @contextlib.contextmanager
 def stop_on_signals() -> Iterator[None]:
-    """Within the block, SIGINT, SIGTERM and SIGHUP raise Interrupted, once."""
+    """Within the block, SIGINT, SIGTERM and SIGHUP raise Interrupted, once (those not ignored)."""
     if threading.current_thread() is not threading.main_thread():
         yield  # only the main thread may set handlers (and receives the signals)
         return
@@ -42,9 +42,14 @@ def stop_on_signals() -> Iterator[None]:
             raised = True
             raise Interrupted(signum)
 
-    previous = {s: signal.signal(s, handle) for s in SIGNALS}
+    # one that is ignored stays ignored (`nohup`, or `&` in a script: SIGINT)
+    previous = {s: signal.signal(s, handle) for s in SIGNALS if not ignored(s)}
     try:
         yield
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+
+
+def ignored(signum: int) -> bool:
+    return signal.getsignal(signum) is signal.SIG_IGN
