@@ -293,7 +293,7 @@ def test_text_without_newlines_is_read_in_pieces_of_the_size_asked(learned, tmp_
 def test_a_run_without_a_safe_cut_is_cut_at_places_that_depend_on_the_text_only(
     learned, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(sources, "MAX_UNCUT", 5000)  # (1 << 20 in earnest)
+    monkeypatch.setattr(sources, "MAX_UNCUT", 5000)  # (1 << 16 in earnest)
     before, after = "Some words here. " * 300, " and the tail, words again." * 100
     text = before + "ACGT" * 6000 + after  # 24,000 letters: no space, no change of class
     last_safe = len(before) - 1  # before the space that ends `before`
