@@ -15,7 +15,14 @@ grows. On the largest corpus it then
 - trains 30 steps from its token files and from 2 MB of tokens (the same vocabulary), with
   --nproc 1 and 2, and prints the peak anonymous memory (RssAnon: not the mapped files).
 
+With --hard MB it measures instead the texts that once had no place to cut (issue 35): one
+line of MB megabytes (Shakespeare, its newlines made spaces), MB of indented lines, and MB of
+DNA letters on one line (no safe cut at all: forced cuts); each against the plain corpus of the
+same size, in the same run: seconds, the ratio, and the largest peak resident memory (VmHWM) of
+any one of prepare's processes (the goal: <= 60 s and <= 700 MB for 50 MB on 2 cores).
+
     .venv/bin/python bench/prepare.py [--sizes 50 100 200] [--files 4] [--chunk-mb 1 0.37]
+    .venv/bin/python bench/prepare.py --hard 50
 """
 
 from __future__ import annotations
@@ -89,9 +96,10 @@ def tree(root: int) -> set[int]:
     return pids
 
 
-def tree_memory(root: int) -> tuple[int, int]:
-    """(sum of PSS, sum of RSS) in bytes of `root` and its descendants."""
-    pss = rss = 0
+def tree_memory(root: int) -> tuple[int, int, int]:
+    """(sum of PSS, sum of RSS, the largest peak RSS of one process) in bytes of `root` and
+    its descendants."""
+    pss = rss = largest = 0
     for pid in tree(root):
         try:
             for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
@@ -99,24 +107,28 @@ def tree_memory(root: int) -> tuple[int, int]:
                     pss += int(line.split()[1]) * 1024
                 elif line.startswith("Rss:"):
                     rss += int(line.split()[1]) * 1024
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    largest = max(largest, int(line.split()[1]) * 1024)
         except OSError:
             pass
-    return pss, rss
+    return pss, rss, largest
 
 
-def run_prepare(paths: list[Path], out: Path, vocab_size: int, chunk_mb: float) -> dict:
+def run_prepare(paths: list[Path], out: Path, vocab_size: int, chunk_mb: float, *extra) -> dict:
     """Run `learngpt prepare`; its seconds and peak memory (PSS and RSS of its process tree)."""
     shutil.rmtree(out, ignore_errors=True)
     command = [sys.executable, "-m", "learngpt", "prepare", "--data", *map(str, paths)]
     command += ["--out", str(out), "--vocab-size", str(vocab_size), "--chunk-mb", str(chunk_mb)]
+    command += list(extra)
     started, cpu = time.perf_counter(), cpu_seconds(resource.RUSAGE_CHILDREN)
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
-    peak = [0, 0]
+    peak = [0, 0, 0]
 
     def sample() -> None:
         while process.poll() is None:
-            pss, rss = tree_memory(process.pid)
-            peak[0], peak[1] = max(peak[0], pss), max(peak[1], rss)
+            now = tree_memory(process.pid)
+            peak[:] = [max(a, b) for a, b in zip(peak, now, strict=True)]
             time.sleep(0.05)
 
     sampler = threading.Thread(target=sample)
@@ -127,7 +139,14 @@ def run_prepare(paths: list[Path], out: Path, vocab_size: int, chunk_mb: float) 
     if process.returncode:
         raise SystemExit(f"prepare failed: {err}")
     cpu = cpu_seconds(resource.RUSAGE_CHILDREN) - cpu  # its workers' too: it waited for them
-    return {"seconds": seconds, "cpu": cpu, "peak_pss": peak[0], "peak_rss": peak[1]}
+    return {
+        "seconds": seconds,
+        "cpu": cpu,
+        "peak_pss": peak[0],
+        "peak_rss": peak[1],
+        "largest_process": peak[2],
+        "stderr": err,
+    }
 
 
 def cpu_seconds(who: int) -> float:
@@ -263,6 +282,57 @@ def check_ids(paths: list[Path], out: Path) -> bool:
     return at - (meta["separator"] is not None) == len(stream)
 
 
+def make_hard(folder: Path, megabytes: int) -> dict[str, Path]:
+    """The texts with no newline to cut at: one line, indented lines, DNA letters on one line."""
+    folder.mkdir(parents=True, exist_ok=True)
+    size = megabytes * 1_000_000
+    shakespeare = shakespeare_path().read_text(encoding="utf-8")
+    rng = random.Random(0)
+    texts = {
+        "one line": lambda: shakespeare.replace("\n", " "),
+        "indented lines": lambda: "".join(f"    {line}\n" for line in shakespeare.splitlines()),
+        "DNA, one line": lambda: "".join(rng.choices("ACGT", k=1_000_000)),
+    }
+    paths = {}
+    for name, text in texts.items():
+        path = paths[name] = folder / (name.replace(" ", "_").replace(",", "") + ".txt")
+        if not (path.exists() and path.stat().st_size == size):
+            unit = text()
+            path.write_text((unit * (size // len(unit) + 1))[:size], encoding="utf-8")
+    return paths
+
+
+def hard_texts(args: argparse.Namespace) -> None:
+    """--hard: the uncuttable texts of issue 35 against the plain corpus, in the same run; then
+    the two that cannot be cut at all or were re-scanned, with 10 KB pieces (--chunk-mb 0.01,
+    the plain corpus's vocabulary: no learning), and DNA with half the BPE sample."""
+    plain = make_corpus(args.dir / f"corpus{args.hard}", args.hard, 1)
+    hard = make_hard(args.dir / "hard", args.hard)
+    chunk, learned = args.chunk_mb[0], ["--tokenizer-from", str(args.dir / "out-plain")]
+    runs = [
+        ("plain lines (baseline)", plain, chunk, [], "out-plain"),
+        *((name, [path], chunk, [], "out-hard") for name, path in hard.items()),
+        ("one line, 10 KB pieces", [hard["one line"]], 0.01, learned, "out-hard"),
+        ("DNA, 10 KB pieces", [hard["DNA, one line"]], 0.01, learned, "out-hard"),
+        ("DNA, --sample-mb 2", [hard["DNA, one line"]], chunk, ["--sample-mb", "2"], "out-hard"),
+    ]
+    print("text                   |  MB | prepare s | ratio to plain | largest process MB")
+    baseline = None
+    for name, paths, chunk_mb, extra, out in runs:
+        megabytes = sum(p.stat().st_size for p in paths) / 1e6
+        r = run_prepare(paths, args.dir / out, args.vocab_size, chunk_mb, *extra)
+        baseline = baseline or r["seconds"]
+        notes = [line for line in r["stderr"].splitlines() if line.startswith("warning")]
+        print(
+            f"{name:22} | {megabytes:3.0f} | {r['seconds']:9.1f} | "
+            f"{r['seconds'] / baseline:14.2f} | {r['largest_process'] / 1e6:18.0f}",
+            *[f"  {n[:150]}" for n in notes],
+            sep="\n",
+            flush=True,
+        )
+    print(f"load average after: {os.getloadavg()}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[50, 100, 200], help="MB")
@@ -272,11 +342,14 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=Path("/tmp/learngpt-bench-prepare"))
     parser.add_argument("--skip-train", action="store_true", help="skip training's memory")
     parser.add_argument("--library-mb", type=float, default=20, help="text the libraries encode")
+    parser.add_argument("--hard", type=int, metavar="MB", help="only the texts without newlines")
     args = parser.parse_args()
 
     cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
     cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if "model name" in line), "?")
     print(f"CPU: {cpu}, {len(os.sched_getaffinity(0))} cores; load average {os.getloadavg()}")
+    if args.hard:
+        return hard_texts(args)
     print(
         "size MB | prepare s | MB/s | CPU s | peak PSS MB | peak RSS MB (sums over its processes)"
     )

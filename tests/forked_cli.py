@@ -17,6 +17,8 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
+
 import learngpt
 
 ROOT = Path(learngpt.__file__).resolve().parent.parent  # the learngpt these tests import
@@ -30,11 +32,17 @@ HELPER = textwrap.dedent(
     from learngpt.training import run  # noqa: F401  (imported once, before any fork)
 
     pyplot().figure()  # matplotlib's imports and font cache, once too
+    from learngpt.tokenizers.bpe import GPT2_SPLIT_PATTERN
+    from learngpt.tokenizers.fast import rust_pattern
+
+    rust_pattern(GPT2_SPLIT_PATTERN)  # tiktoken's pattern for learngpt's BPE (0.6 s), once too
 
     for line in sys.stdin:
-        log, argv = json.loads(line)
+        log, argv, session = json.loads(line)
         pid = os.fork()
         if pid == 0:
+            if session:  # a process group of its own, as a shell's job: signals to the group
+                os.setsid()
             fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
             os.dup2(fd, 1)
             os.dup2(fd, 2)
@@ -52,6 +60,14 @@ HELPER = textwrap.dedent(
 )
 
 
+@pytest.fixture(scope="module", name="cli")
+def cli_fixture():
+    """`cli`: a ForkedCLI for the test module (import cli_fixture into it)."""
+    cli = ForkedCLI()
+    yield cli
+    cli.close()
+
+
 class ForkedCLI:
     """Start `learngpt ARGV` processes one at a time: start() -> pid, wait() -> exit status."""
 
@@ -67,9 +83,10 @@ class ForkedCLI:
 
     done = True  # whether the last process started has been waited for
 
-    def start(self, log: Path, *argv: str) -> int:
+    def start(self, log: Path, *argv: str, session: bool = False) -> int:
+        """Start `learngpt ARGV` (in a session and process group of its own if `session`)."""
         assert self.done, "one process at a time"
-        self.helper.stdin.write(json.dumps([str(log), [str(a) for a in argv]]) + "\n")
+        self.helper.stdin.write(json.dumps([str(log), [str(a) for a in argv], session]) + "\n")
         self.helper.stdin.flush()
         self.done = False
         self.pid = int(self.helper.stdout.readline())

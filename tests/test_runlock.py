@@ -11,19 +11,12 @@ import sys
 import textwrap
 
 import pytest
-from forked_cli import ForkedCLI, wait_for
+from forked_cli import cli_fixture, wait_for  # noqa: F401 (the fixture `cli`)
 from trainer_helpers import TINY, assert_user_error, run_cli, snapshot, write_text
 
 from learngpt.runlock import LOCK
 
 FOREVER = [*TINY, "--max-iters", "100000", "--eval-interval", "50"]
-
-
-@pytest.fixture(scope="module")
-def cli():
-    cli = ForkedCLI()
-    yield cli
-    cli.close()
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,11 @@ generate greedily, with no in-band error."""
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -150,3 +152,83 @@ def test_tiny_sampling_values_generate_greedily(server, value):
         assert response.status == 200 and [e for e, _ in stream][-1] == "done", stream
         texts.append("".join(d["text"] for e, d in stream if e in ("token", "done")))
     assert texts[0] == texts[1]
+
+
+# ---- issue 35: a hostile body is a 4xx; a generation that must wait is told so at once
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[" * 30_000, b'{"a":' * 12_000, b'{"prompt": "A", "x": ' + b"[" * 40 + b"]" * 40 + b"}"],
+    ids=["30,000 [", "12,000 objects", "40 deep"],
+)
+def test_a_deeply_nested_body_is_a_400_and_the_server_keeps_serving(server, body):
+    port, _, log = server
+    status, _ = post_raw(port, {"Content-Length": str(len(body))}, [body])
+    assert status == 400
+    assert "Traceback" not in log.read_text() and "RecursionError" not in log.read_text()
+    for prompt, answer in (("[" * 100, 422), ("A", 200)):  # brackets in a string nest nothing
+        fine = json.dumps({"prompt": prompt, "max_new_tokens": 2}).encode()  # (422: not in the
+        assert post_raw(port, {"Content-Length": str(len(fine))}, [fine])[0] == answer  # vocab)
+
+
+STREAMS = 200
+
+
+async def first_answer(port: int, body: bytes, everyone: asyncio.Event, answers: list) -> None:
+    """POST /api/generate; append (seconds to the first event or the refusal, status, headers,
+    first event); hold the stream open until every client has its first answer."""
+    started = time.monotonic()
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(
+            b"POST /api/generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+        )
+        head = (await reader.readuntil(b"\r\n\r\n")).decode().split("\r\n")
+        status = int(head[0].split()[1])
+        headers = dict(line.split(": ", 1) for line in head[1:] if ": " in line)
+        # an event: (its chunk's size line) event: NAME / data: {...}, then a blank line
+        first = (await reader.readuntil(b"\n\n")).decode() if status == 200 else ""
+        event = re.search(r"^event: (\w+)$", first, re.M)
+        answers.append((time.monotonic() - started, status, headers, event and event[1]))
+        if len(answers) == STREAMS:
+            everyone.set()
+        await everyone.wait()  # every stream stays open (and its generation queued) till then
+    finally:
+        writer.close()
+
+
+def test_200_concurrent_streams_each_hear_within_10_s_that_they_run_wait_or_must_retry(server):
+    """Each client gets its first event (`start`, or `queued` with its place in the line) or a
+    503 with Retry-After within 10 s, never silence (the old server: 18 waited over 120 s)."""
+    port, _, _ = server
+    body = json.dumps({"prompt": "A", "max_new_tokens": 1000}).encode()
+
+    async def all_streams() -> list:
+        answers: list = []
+        everyone = asyncio.Event()
+        clients = [first_answer(port, body, everyone, answers) for _ in range(STREAMS)]
+        await asyncio.wait_for(asyncio.gather(*clients), 60)
+        return answers
+
+    answers = asyncio.run(all_streams())
+    assert max(seconds for seconds, *_ in answers) < 10
+    admitted = [event for _, status, _, event in answers if status == 200]
+    refused = [headers for _, status, headers, _ in answers if status == 503]
+    assert len(admitted) + len(refused) == STREAMS
+    assert set(admitted) <= {"start", "queued"} and "queued" in admitted
+    assert len(admitted) <= 64 and all(1 <= int(h["retry-after"]) <= 60 for h in refused)
+    deadline = time.monotonic() + 60  # the clients left: their places are freed
+    while status_of(port)["active"]:
+        assert time.monotonic() < deadline, status_of(port)
+        time.sleep(0.1)
+
+
+def status_of(port: int) -> dict:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", "/api/status")
+    try:
+        return json.loads(conn.getresponse().read())
+    finally:
+        conn.close()

@@ -13,6 +13,9 @@ import time
 
 from learngpt.commands.arguments import non_negative, positive
 from learngpt.prepare import PrepareOptions, prepare
+from learngpt.prepare.cuts import MAX_UNCUT
+from learngpt.prepare.encode import worker_count
+from learngpt.prepare.stop import Interrupted, stop_on_signals
 
 
 def add_command(commands: argparse._SubParsersAction) -> None:
@@ -52,24 +55,35 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--chunk-mb",
-        type=positive(float),
+        type=float,
         default=1.0,
-        help="MB of text per piece encoded in parallel (default 1); the ids never depend on it",
+        help="MB of text per piece encoded in parallel, 0.001 to 16 (default 1); the ids never "
+        "depend on it",
     )
     p.add_argument(
         "--sample-mb",
-        type=positive(float),
+        type=float,
         default=4.0,
         help="MB of text, in windows spread over the training part, that a BPE vocabulary is "
         "learned from (default 4)",
     )
     p.add_argument(
-        "--workers", type=non_negative(int), default=0, help="encoding processes (0: one a core)"
+        "--workers",
+        type=non_negative(int),
+        default=0,
+        help="encoding processes (0: one a core; never more than the cores)",
     )
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    workers = worker_count(args.workers)
+    if args.workers > workers:
+        print(
+            f"warning: --workers {args.workers} is more than this machine's {workers} cores; "
+            f"using {workers}",
+            file=sys.stderr,
+        )
     options = PrepareOptions(
         data=args.data,
         out=args.out,
@@ -80,11 +94,17 @@ def run(args: argparse.Namespace) -> int:
         val_ratio=args.val_ratio,
         chunk_mb=args.chunk_mb,
         sample_mb=args.sample_mb,
-        workers=args.workers,
+        workers=workers,
     )
     started = time.perf_counter()
-    meta = prepare(options)
+    with stop_on_signals():  # SIGINT, SIGTERM, SIGHUP: the workers and the partial output go
+        try:
+            meta = prepare(options)
+        except Interrupted as stop:
+            print(f"error: stopped by {stop.name}; nothing was written", file=sys.stderr)
+            return 128 + stop.signum
     seconds = time.perf_counter() - started
+    warn_about(options, meta)
     megabytes = sum(f["bytes"] for f in meta["files"]) / 1e6
     tokens = meta["tokens"]
     print(
@@ -95,3 +115,25 @@ def run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def warn_about(options: PrepareOptions, meta: dict) -> None:
+    """What the user asked for and did not quite get: one `warning:` line each."""
+    learned = options.tokenizer == "bpe" and not options.tokenizer_from
+    if learned and meta["vocab_size"] < options.vocab_size:
+        print(
+            f"warning: the vocabulary has {meta['vocab_size']:,} tokens, not the "
+            f"{options.vocab_size:,} --vocab-size asked for: in the sample of the text "
+            f"(--sample-mb {options.sample_mb:g}) every word became one token, with no pair left "
+            "to merge; a larger --sample-mb may learn more",
+            file=sys.stderr,
+        )
+    for file in meta["files"]:
+        if file["forced_cuts"]:
+            print(
+                f"warning: data file {file['path']} has {file['forced_cuts']} runs of over "
+                f"{MAX_UNCUT:,} characters with no safe place to cut (no space, and no change "
+                "between letters, digits and punctuation); each was cut anyway, and its ids "
+                "there may differ from those of the whole text",
+                file=sys.stderr,
+            )

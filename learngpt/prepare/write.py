@@ -9,9 +9,10 @@ filled under a temporary name and renamed at the end: a failed run leaves nothin
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-import os
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,16 +22,20 @@ import numpy as np
 from tqdm import tqdm
 
 from learngpt.errors import UserError
-from learngpt.fileio import can_be_new_directory, new_directory
+from learngpt.fileio import check_new_directory, new_directory
 from learngpt.prepare import vocab
 from learngpt.prepare.cuts import cutter_for
-from learngpt.prepare.encode import encode_pieces
+from learngpt.prepare.encode import EncodeError, encode_pieces
 from learngpt.prepare.sources import Source, check_sources, input_paths, text_pieces
 from learngpt.token_files import META, TOKENIZER, TRAIN, VAL, dtype_for
 from learngpt.tokenizers import CharTokenizer, Tokenizer
 from learngpt.tokenizers.fast import FastEncoder
 
 SEPARATOR = "<|endoftext|>"
+SPLITS = {"train": TRAIN, "val": VAL}
+CHUNK_MB = (0.001, 16.0)  # --chunk-mb: a piece of at least 1,000 characters, at most 16 MB
+SAMPLE_MB = (0.001, 1000.0)  # --sample-mb: learning a BPE from more takes hours anyway
+MAX_BPE_VOCAB = 0x110000  # BPETokenizer.train's bound
 
 
 @dataclass
@@ -81,8 +86,15 @@ def prepare(options: PrepareOptions) -> dict[str, Any]:
             "val_ratio": options.val_ratio,
             "tokens_sha256": digest,
             "tokenizer": TOKENIZER,
+            "splits": {split: file_facts(tmp, name) for split, name in SPLITS.items()},
             "files": [
-                {"path": str(s.path.resolve()), "bytes": s.size, "sha256": s.sha256, "tokens": n}
+                {
+                    "path": str(s.path.resolve()),
+                    "bytes": s.size,
+                    "sha256": s.sha256,  # of the bytes encoded (sources.text_pieces)
+                    "tokens": n,
+                    "forced_cuts": s.forced_cuts,
+                }
                 for s, n in zip(sources, counts, strict=True)
             ],
         }
@@ -91,19 +103,26 @@ def prepare(options: PrepareOptions) -> dict[str, Any]:
 
 
 def check_options(options: PrepareOptions) -> None:
-    out = Path(options.out)
-    if not can_be_new_directory(out):
-        raise UserError(f"--out {out} already exists and is not empty; choose a new directory")
+    """Every flag, and --out, checked before any work (a file that cannot be written included)."""
     if not 0 < options.val_ratio < 1:
         raise UserError(f"--val-ratio must be strictly between 0 and 1, got {options.val_ratio}")
-    if options.chunk_mb <= 0 or options.sample_mb <= 0:
-        raise UserError("--chunk-mb and --sample-mb must be positive")
+    for flag, value, (low, high) in (
+        ("--chunk-mb", options.chunk_mb, CHUNK_MB),
+        ("--sample-mb", options.sample_mb, SAMPLE_MB),
+    ):
+        if not (math.isfinite(value) and low <= value <= high):
+            raise UserError(f"{flag} must be a number of MB from {low} to {high:g}, got {value}")
     if options.tokenizer not in ("char", "bpe", "gpt2"):
         raise UserError(f"--tokenizer must be char, bpe or gpt2, got {options.tokenizer!r}")
     if options.tokenizer == "gpt2" and not options.tokenizer_from and not options.gpt2_dir:
         raise UserError("--tokenizer gpt2 needs --gpt2-dir DIR (GPT-2's vocab.json, merges.txt)")
-    if options.tokenizer == "bpe" and options.vocab_size < 256:
-        raise UserError(f"--vocab-size must be at least 256, got {options.vocab_size}")
+    bpe = options.tokenizer == "bpe" and not options.tokenizer_from
+    if bpe and not 256 <= options.vocab_size <= MAX_BPE_VOCAB:
+        raise UserError(
+            f"--vocab-size must be from 256 (the bytes) to {MAX_BPE_VOCAB:,}, got "
+            f"{options.vocab_size:,}; a few thousand tokens (the default, 4096) suit most texts"
+        )
+    check_new_directory(Path(options.out), "--out")
 
 
 def choose_tokenizer(
@@ -133,7 +152,6 @@ def write_stream(
 ) -> tuple[list[int], str]:
     """Encode every file into `path`, in order; (tokens of each file, SHA-256 of the ids)."""
     dtype = np.dtype(dtype_for(tokenizer.vocab_size)).newbyteorder("<")
-    workers = options.workers or len(os.sched_getaffinity(0))
     counts, digest, current = [0] * len(sources), hashlib.sha256(), 0
     bar = tqdm(
         total=sum(s.size for s in sources),
@@ -142,9 +160,10 @@ def write_stream(
         desc="encoding" if FastEncoder(tokenizer).fast else "encoding (learngpt's own BPE: slow)",
         disable=None if options.progress else True,
     )
-    with open(path, "wb") as f, bar:
-        pieces = all_pieces(sources, tokenizer, int(options.chunk_mb * 1e6))
-        for piece, ids in encode_pieces(pieces, tokenizer, dtype.str, workers):
+    pieces = all_pieces(sources, tokenizer, int(options.chunk_mb * 1e6))
+    encoded = encode_pieces(pieces, tokenizer, dtype.str, options.workers)
+    with open(path, "wb") as f, bar, contextlib.closing(encoded), encode_errors(sources):
+        for piece, ids in encoded:
             if piece.index != current and separator is not None:
                 _write(f, digest, np.array([separator], dtype))
             current = piece.index
@@ -154,11 +173,32 @@ def write_stream(
     return counts, digest.hexdigest()
 
 
-def all_pieces(sources: list[Source], tokenizer: Tokenizer, piece_bytes: int) -> Iterator[Piece]:
-    cut = cutter_for(tokenizer)
+def all_pieces(sources: list[Source], tokenizer: Tokenizer, piece_chars: int) -> Iterator[Piece]:
+    cutter = cutter_for(tokenizer)
     for index, source in enumerate(sources):
-        for text in text_pieces(source.path, piece_bytes, cut):
+        for text in text_pieces(source, piece_chars, cutter):
             yield Piece(index, text, len(text.encode("utf-8")))
+
+
+@contextlib.contextmanager
+def encode_errors(sources: list[Source]) -> Iterator[None]:
+    """A piece that could not be encoded, as a UserError naming its file."""
+    try:
+        yield
+    except EncodeError as exc:
+        raise UserError(
+            f"data file {sources[exc.item.index].path} could not be encoded ({exc}); if it "
+            "changed while prepare ran, run it again"
+        ) from None
+
+
+def file_facts(folder: Path, name: str) -> dict[str, Any]:
+    """A token file's name, size and SHA-256, for meta.json (what a reader checks it against)."""
+    digest = hashlib.sha256()
+    with open(folder / name, "rb") as f:
+        while block := f.read(1 << 24):
+            digest.update(block)
+    return {"file": name, "bytes": (folder / name).stat().st_size, "sha256": digest.hexdigest()}
 
 
 def _write(f, digest, ids: np.ndarray) -> None:
