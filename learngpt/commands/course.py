@@ -4,7 +4,8 @@ learngpt course start DIR [--lang ko|en] [--force] [--solutions]
 learngpt course check [N | --all] [--dir DIR]
 learngpt course progress | hint N | solution N | answers N | watch   [--dir DIR]
 learngpt course restore | reset N   [--dir DIR]
-learngpt course check and watch take --timeout SECONDS: each test's time limit
+learngpt course check and watch take --timeout SECONDS: each test's time limit (at most a day);
+  stopped by Ctrl-C, SIGTERM or SIGHUP, they end the tests they were running
 learngpt course report DIR... : for instructors, the class (course_report.py)
 
 Every action takes --lang: the workspace remembers the language it was made in (Korean unless

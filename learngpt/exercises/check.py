@@ -212,15 +212,21 @@ def last_checks(workspace: Path) -> dict[str, dict]:
     `remember` writes is damaged state, named as such."""
     checks = read_state(workspace, CHECKS)
     for step, last in checks.items():
-        tests = last.get("tests", []) if isinstance(last, dict) else None
-        if not (
-            isinstance(tests, list)
-            and isinstance(last.get("passed"), bool)
-            and isinstance(last.get("fingerprint"), str)
-            and all(isinstance(t, dict) and isinstance(t.get("passed"), bool) for t in tests)
-        ):
+        if not _as_remembered(last):
             raise damaged(workspace, CHECKS, None, "state.bad_checks", {"step": step})
     return checks
+
+
+def _as_remembered(last: object) -> bool:
+    """Whether `last` has the shape `remember` writes (what the status functions read)."""
+    if not isinstance(last, dict) or not isinstance(last.get("tests", []), list):
+        return False
+    tests = last.get("tests", [])
+    return (
+        isinstance(last.get("passed"), bool)
+        and isinstance(last.get("fingerprint"), str)
+        and all(isinstance(t, dict) and isinstance(t.get("passed"), bool) for t in tests)
+    )
 
 
 def waiting_on(workspace: Path, step: int) -> tuple[int, str] | None:

@@ -159,7 +159,8 @@ def run_tests(
     lang: str = "ko",
     select: list[str] | None = None,
 ) -> Session:
-    """The report plugin's records of tests/test_<step>.py (or of the `select`ed tests).
+    """The run of tests/test_<step>.py (or of the `select`ed tests): the records the report
+    plugin sent, whether anything else wrote to the channel, how the process ended.
 
     The step stops at its first test that runs out of time (the others would most likely run
     into the same code): the learner sees where it was, fixes it, checks again."""
