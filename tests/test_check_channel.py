@@ -10,21 +10,19 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from learngpt.exercises import catalog, channel
-from learngpt.exercises.check import check, format_result, step_status
+from learngpt.exercises.check import step_status
 from learngpt.exercises.workspace import start
+from tests.test_course_checks import Run, run_checks
 
 STEP_1 = [
     "test_logits_and_loss",
@@ -102,41 +100,38 @@ def in_generate(code: str) -> Callable[[Path], None]:
     return prepare
 
 
-@dataclass
-class Run:
-    solutions: bool  # the answer key (every TODO written) or the stubs (none written)
-    prepare: Callable[[Path], None]
-    select: list[str] | None = None
+def on_stubs(prepare: Callable[[Path], None]) -> Run:
+    """A check of step 1 on the stubs (TODO 1-1 unwritten), prepared by `prepare`."""
+    return Run("en", prepare, 1, solutions=False)
+
+
+def on_key(prepare: Callable[[Path], None], select: list[str] | None = None) -> Run:
+    """A check of step 1 (or of its `select`ed tests) on the answer key, prepared."""
+    return Run("en", prepare, 1, select)
 
 
 RUNS = {
     # the issue's case: TODO 1-1 unwritten, records forged, an exit
-    "forged records, then an exit": Run(False, lambda w: append(w, "mygpt/gpt_v1.py", THIEF)),
+    "forged records, then an exit": on_stubs(lambda w: append(w, "mygpt/gpt_v1.py", THIEF)),
     # a file of the learner's that Python would import instead of pytest (the workspace first)
-    "pytest.py in the workspace": Run(False, lambda w: append(w, "pytest.py", THIEF)),
+    "pytest.py in the workspace": on_stubs(lambda w: append(w, "pytest.py", THIEF)),
     # a config file of the learner's that pytest would read instead of the workspace's
-    "tests/pytest.ini loading a plugin of the learner's": Run(
-        False,
+    "tests/pytest.ini loading a plugin of the learner's": on_stubs(
         lambda w: (
             append(w, "mygpt/thief.py", THIEF),
             append(w, "tests/pytest.ini", "[pytest]\naddopts = -p mygpt.thief\npythonpath = ..\n"),
-        ),
+        )
     ),
-    "tests/pytest.ini leaving out the failing test": Run(
-        True,
+    "tests/pytest.ini leaving out the failing test": on_key(
         lambda w: (
             in_generate("raise RuntimeError('not written yet')")(w),
             append(w, "tests/pytest.ini", "[pytest]\naddopts = -k logits\npythonpath = ..\n"),
         ),
         FAST,
     ),
-    "an exit on import": Run(
-        True, lambda w: append(w, "mygpt/gpt_v1.py", "import os\nos._exit(0)\n")
-    ),
-    "an exit in a test": Run(True, in_generate("import os; os._exit(3)"), FAST),
-    "a skip in the learner's code": Run(
-        True, in_generate("import pytest; pytest.skip('later')"), FAST
-    ),
+    "an exit on import": on_key(lambda w: append(w, "mygpt/gpt_v1.py", "import os\nos._exit(0)\n")),
+    "an exit in a test": on_key(in_generate("import os; os._exit(3)"), FAST),
+    "a skip in the learner's code": on_key(in_generate("import pytest; pytest.skip('!')"), FAST),
 }
 
 
@@ -147,18 +142,7 @@ def checked(tmp_path_factory) -> dict[str, tuple[Path, object, str]]:
     for solutions in (False, True):
         keys[solutions] = tmp_path_factory.mktemp(f"key_{solutions}")
         start(keys[solutions], lang="en", solutions=solutions)
-    workspaces = {}
-    for name, run in RUNS.items():
-        workspaces[name] = tmp_path_factory.mktemp("run") / "ws"
-        shutil.copytree(keys[run.solutions], workspaces[name])
-        run.prepare(workspaces[name])
-
-    def one(name: str):
-        result = check(workspaces[name], 1, timeout=60, select=RUNS[name].select)
-        return workspaces[name], result, format_result(result, "en")
-
-    with ThreadPoolExecutor(2) as pool:
-        return dict(zip(RUNS, pool.map(one, RUNS), strict=True))
+    return run_checks(RUNS, lambda run: keys[run.solutions], tmp_path_factory)
 
 
 def _not_passed(checked, name: str) -> str:

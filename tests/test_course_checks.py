@@ -63,6 +63,27 @@ class Run:
     step: int
     select: list[str] | None = None
     timeout: float = 60.0
+    solutions: bool = True  # made from the answer key (else from the stubs)
+
+
+def run_checks(
+    runs: dict[str, Run], copy_of: Callable[[Run], Path], tmp_path_factory
+) -> dict[str, tuple[Path, object, str]]:
+    """{run: (its workspace, the StepResult, what `course check` prints)}: each workspace a copy
+    of `copy_of(run)`, prepared; the checks two at a time."""
+    workspaces = {}
+    for name, run in runs.items():
+        workspaces[name] = tmp_path_factory.mktemp("run") / "ws"
+        shutil.copytree(copy_of(run), workspaces[name])
+        run.prepare(workspaces[name])
+
+    def one(name: str):
+        run = runs[name]
+        result = check(workspaces[name], run.step, timeout=run.timeout, select=run.select)
+        return workspaces[name], result, format_result(result, run.lang)
+
+    with ThreadPoolExecutor(2) as pool:
+        return dict(zip(runs, pool.map(one, runs), strict=True))
 
 
 RUNS = {
@@ -202,19 +223,7 @@ def answer_keys(tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def checked(answer_keys, tmp_path_factory) -> dict[str, tuple[Path, object, str]]:
     """{run: (its workspace, the StepResult, what `course check` prints)}, two runs at a time."""
-    workspaces = {}
-    for name, run in RUNS.items():
-        workspaces[name] = tmp_path_factory.mktemp("run") / "ws"
-        shutil.copytree(answer_keys[run.lang], workspaces[name])
-        run.prepare(workspaces[name])
-
-    def one(name: str):
-        run = RUNS[name]
-        result = check(workspaces[name], run.step, timeout=run.timeout, select=run.select)
-        return workspaces[name], result, format_result(result, run.lang)
-
-    with ThreadPoolExecutor(2) as pool:
-        return dict(zip(RUNS, pool.map(one, RUNS), strict=True))
+    return run_checks(RUNS, lambda run: answer_keys[run.lang], tmp_path_factory)
 
 
 def test_a_named_mistake_in_the_learners_language(checked):
