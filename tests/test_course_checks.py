@@ -8,6 +8,7 @@ The `course check` runs (each a fresh pytest) are prepared once and run two at a
 
 from __future__ import annotations
 
+import argparse
 import re
 import shutil
 from collections.abc import Callable
@@ -18,8 +19,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from learngpt.commands import main
-from learngpt.exercises import catalog, integrity
+from learngpt.commands import course, main
+from learngpt.exercises import catalog, integrity, limits
 from learngpt.exercises.check import check, format_result, step_status, todo_status
 from learngpt.exercises.skeleton import workspace_source
 from learngpt.exercises.syllabus import files_of
@@ -62,6 +63,27 @@ class Run:
     step: int
     select: list[str] | None = None
     timeout: float = 60.0
+    solutions: bool = True  # made from the answer key (else from the stubs)
+
+
+def run_checks(
+    runs: dict[str, Run], copy_of: Callable[[Run], Path], tmp_path_factory
+) -> dict[str, tuple[Path, object, str]]:
+    """{run: (its workspace, the StepResult, what `course check` prints)}: each workspace a copy
+    of `copy_of(run)`, prepared; the checks two at a time."""
+    workspaces = {}
+    for name, run in runs.items():
+        workspaces[name] = tmp_path_factory.mktemp("run") / "ws"
+        shutil.copytree(copy_of(run), workspaces[name])
+        run.prepare(workspaces[name])
+
+    def one(name: str):
+        run = runs[name]
+        result = check(workspaces[name], run.step, timeout=run.timeout, select=run.select)
+        return workspaces[name], result, format_result(result, run.lang)
+
+    with ThreadPoolExecutor(2) as pool:
+        return dict(zip(runs, pool.map(one, runs), strict=True))
 
 
 RUNS = {
@@ -201,19 +223,7 @@ def answer_keys(tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def checked(answer_keys, tmp_path_factory) -> dict[str, tuple[Path, object, str]]:
     """{run: (its workspace, the StepResult, what `course check` prints)}, two runs at a time."""
-    workspaces = {}
-    for name, run in RUNS.items():
-        workspaces[name] = tmp_path_factory.mktemp("run") / "ws"
-        shutil.copytree(answer_keys[run.lang], workspaces[name])
-        run.prepare(workspaces[name])
-
-    def one(name: str):
-        run = RUNS[name]
-        result = check(workspaces[name], run.step, timeout=run.timeout, select=run.select)
-        return workspaces[name], result, format_result(result, run.lang)
-
-    with ThreadPoolExecutor(2) as pool:
-        return dict(zip(RUNS, pool.map(one, RUNS), strict=True))
+    return run_checks(RUNS, lambda run: answer_keys[run.lang], tmp_path_factory)
 
 
 def test_a_named_mistake_in_the_learners_language(checked):
@@ -425,3 +435,84 @@ def test_timeout_must_be_a_number_of_seconds(capsys):
         assert "not a number of seconds above 0" in capsys.readouterr().err
         assert main(["course", command, "--timeout", "nan", "--lang", "ko"]) == 2
         assert catalog.text("errors.timeout", "ko", value="nan") in capsys.readouterr().err
+
+
+def test_a_timeout_beyond_a_day_is_refused_not_run(tmp_path, capsys):
+    for argv in (["course", "check", "1"], ["course", "watch"], ["course", "report", str(tmp_path),
+                                                                  "--verify"]):  # fmt: skip
+        assert main([*argv, "--timeout", "1e308", "--lang", "en"]) == 2
+        line = catalog.text("limits.timeout_too_long", "en", value="1e308", max=limits.MAX_S)
+        assert capsys.readouterr().err == f"error: {line}\n"
+    namespace = argparse.Namespace(timeout="86400", lang="en", dir=None)
+    assert course.timeout_of(namespace) == limits.MAX_S == 86400
+
+
+def _refused(argv: list[str], capsys) -> str:
+    """The one `error:` line a course command printed as it exited with 2."""
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1, captured
+    assert captured.err.startswith("error: ") and "Traceback" not in captured.err
+    return captured.err[len("error: ") : -1]
+
+
+def _damaged(path: Path, lang: str, problem: str, fix: str, **fields) -> str:
+    what = catalog.text(problem, lang, **fields)
+    fix_text = catalog.text(fix, lang, path=path)
+    return catalog.text("state.damaged", lang, file=path, problem=what, fix=fix_text)
+
+
+def test_a_damaged_workspace_json_is_named_never_a_switch_of_language(tmp_path, capsys):
+    workspace = tmp_path / "ws"
+    start(workspace, lang="en")
+    state = workspace / ".learngpt" / "workspace.json"
+    cases = (
+        (b"[]", "state.not_object", {}),
+        (b"\xff\xfe{\x00", "state.not_utf8", {}),
+        (b'{"lang": "en"', "state.not_json", {"line": 1}),  # cut short: it was English
+        (b'{"lang": "fr"}', "state.bad_lang", {"value": '"fr"', "langs": "ko, en"}),
+        (b'{"solutions": false}', "state.bad_lang", {"value": "null", "langs": "ko, en"}),
+    )
+    for data, problem, fields in cases:
+        state.write_bytes(data)
+        # its language unknown: Korean, the course's, with the fix (--lang would choose)
+        expected = _damaged(state, "ko", problem, "state.fix_workspace", **fields)
+        for action in (["progress"], ["hint", "1"], ["check", "1"], ["reset", "1"]):
+            assert _refused(["course", *action, "--dir", str(workspace)], capsys) == expected
+        assert state.read_bytes() == data  # nothing lost: the file is as it was
+        assert not (workspace / ".learngpt" / "hints.json").exists()
+        assert main(["course", "progress", "--dir", str(workspace), "--lang", "en"]) == 0
+        assert "not started" in capsys.readouterr().out  # --lang says which: it goes on
+
+
+def test_damaged_hints_and_checks_are_named_in_the_workspaces_language(tmp_path, capsys):
+    workspace = tmp_path / "ws"
+    start(workspace, lang="en")
+    hints = workspace / ".learngpt" / "hints.json"
+    for data, problem, fields in (
+        (b'{"1": -5}', "state.bad_hints", {"step": "1", "value": "-5"}),
+        (b'{"1": "two"}', "state.bad_hints", {"step": "1", "value": '"two"'}),
+        (b'{"1": true}', "state.bad_hints", {"step": "1", "value": "true"}),
+        (b"[1, 2]", "state.not_object", {}),
+        (b'"hints"', "state.not_object", {}),
+        (b"\xff", "state.not_utf8", {}),
+    ):
+        hints.write_bytes(data)
+        expected = _damaged(hints, "en", problem, "state.fix_hints", **fields)
+        assert _refused(["course", "hint", "1", "--dir", str(workspace)], capsys) == expected
+        assert hints.read_bytes() == data
+    hints.unlink()  # as the message says: the hints start again from the first
+    assert main(["course", "hint", "1", "--dir", str(workspace)]) == 0
+    assert "1/" in capsys.readouterr().out
+
+    checks = workspace / ".learngpt" / "checks.json"
+    for data, problem, fields in (
+        (b"[]", "state.not_object", {}),
+        (b'{"1": 5}', "state.bad_checks", {"step": "1"}),
+        (b'{"1": {"passed": "yes", "fingerprint": "x"}}', "state.bad_checks", {"step": "1"}),
+        (b"{", "state.not_json", {"line": 1}),
+    ):
+        checks.write_bytes(data)
+        expected = _damaged(checks, "en", problem, "state.fix_checks", **fields)
+        assert _refused(["course", "progress", "--dir", str(workspace)], capsys) == expected
+        assert checks.read_bytes() == data

@@ -4,7 +4,8 @@ learngpt course start DIR [--lang ko|en] [--force] [--solutions]
 learngpt course check [N | --all] [--dir DIR]
 learngpt course progress | hint N | solution N | answers N | watch   [--dir DIR]
 learngpt course restore | reset N   [--dir DIR]
-learngpt course check and watch take --timeout SECONDS: each test's time limit
+learngpt course check and watch take --timeout SECONDS: each test's time limit (at most a day);
+  stopped by Ctrl-C, SIGTERM or SIGHUP, they end the tests they were running
 learngpt course report DIR... : for instructors, the class (course_report.py)
 
 Every action takes --lang: the workspace remembers the language it was made in (Korean unless
@@ -14,7 +15,11 @@ Every action takes --lang: the workspace remembers the language it was made in (
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
+import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from learngpt.commands import course_report
@@ -37,7 +42,47 @@ def timeout_of(args: argparse.Namespace) -> float:
         number = 0.0
     if not number > 0 or number == float("inf"):
         raise UserError(text("errors.timeout", lang_anywhere(args), value=args.timeout))
+    if number > limits.MAX_S:
+        raise UserError(text("limits.timeout_too_long", lang_anywhere(args), value=args.timeout,
+                             max=limits.MAX_S))  # fmt: skip
     return number
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised wherever the main thread is (as Ctrl-C's KeyboardInterrupt):
+    on its way out, the check under way kills its tests' process group (runner.run_child)."""
+
+
+@contextlib.contextmanager
+def stopped_by_signals() -> Iterator[None]:
+    """Within the block, SIGTERM and SIGHUP (a closed terminal) raise Stopped."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise Stopped(signum)
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def until_stopped(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """`run`, ended by SIGTERM or SIGHUP as by Ctrl-C, no test left running: one line on stderr,
+    exit status 128 + the signal's number, as if the signal had ended the process."""
+
+    def stoppable(args: argparse.Namespace) -> int:
+        try:
+            with stopped_by_signals():
+                return run(args)
+        except Stopped as stopped:
+            (signum,) = stopped.args
+            name = signal.Signals(signum).name
+            print(f"error: {text('stopped', lang_anywhere(args), signal=name)}", file=sys.stderr)
+            return 128 + signum
+
+    return stoppable
 
 
 def add_command(commands: argparse._SubParsersAction) -> None:
@@ -129,6 +174,7 @@ def run_start(args: argparse.Namespace) -> int:
     return 0
 
 
+@until_stopped
 def run_check(args: argparse.Namespace) -> int:
     if args.all and args.step is not None:
         raise UserError(text("errors.step_or_all", lang_anywhere(args)))
@@ -169,6 +215,7 @@ def run_answers(args: argparse.Namespace) -> int:
     return 0
 
 
+@until_stopped
 def run_watch(args: argparse.Namespace) -> int:
     timeout = timeout_of(args)
     where, lang = here(args)
@@ -182,6 +229,8 @@ def run_watch(args: argparse.Namespace) -> int:
 
     try:
         tutor.watch(where, recheck)
+    except Stopped:
+        raise
     except KeyboardInterrupt:
         print("\n" + text("watch.stopped", lang))
     return 0

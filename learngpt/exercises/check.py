@@ -8,14 +8,15 @@ result of each step is kept in the workspace (.learngpt/checks.json) for `course
 from __future__ import annotations
 
 import hashlib
+import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from learngpt.exercises import explain, integrity, limits
 from learngpt.exercises.catalog import DEFAULT_LANG, catalog, text
-from learngpt.exercises.runner import run_tests
+from learngpt.exercises.runner import Session, run_tests
 from learngpt.exercises.syllabus import STEPS, files_of, get_step, get_todo, todos_of
-from learngpt.exercises.workspace import lang_of, read_state, write_state
+from learngpt.exercises.workspace import damaged, lang_of, read_state, write_state
 
 CHECKS = "checks.json"
 
@@ -89,6 +90,10 @@ def _reason(record: dict, lang: str, step: int) -> tuple[str, str | None]:
             return text("result.needs_todo", lang, todo=name, step=todo.step), todo.id
         instruction = todo.instruction(lang)
         return text("result.todo_unwritten", lang, todo=name, instruction=instruction), todo.id
+    if kind == "skipped":
+        return text("channel.skipped", lang), None
+    if kind == "exited":
+        return text("channel.exited", lang, how=ended_how(record["exit_code"], lang)), None
     if kind == "error":
         where = record.get("where")
         code = record.get("code", "").strip()
@@ -117,25 +122,59 @@ def check(
     elif missing:
         result.blocked_by = missing[0]
     else:
-        records = run_tests(workspace, step, timeout, lang, select)
+        session = run_tests(workspace, step, timeout, lang, select)
+        records = session.records
         result.numbers = [r for r in records if "number" in r]  # testkit.record's lines
         collected = [r["count"] for r in records if r.get("kind") == "collected"]
         result.collected = collected[0] if collected else None
         told: set[str] = set()  # each mistake is named at its first failure
         for record in (r for r in records if "test" in r):
             result.tests.append(result_of(record, lang, step, told))
-        if not result.tests:
-            result.tests.append(
-                TestResult(f"test_{step}.py", False, text("check.no_test_ran", lang))
-            )
+        untrusted = why_it_cannot_count(session, result, lang)
+        if untrusted:
+            result.tests.append(TestResult(f"test_{step}.py", False, untrusted))
     remember(workspace, result)
     return result
+
+
+def why_it_cannot_count(session: Session, result: StepResult, lang: str) -> str | None:
+    """Why a run whose tests all passed (or that has none) does not count: bytes on the channel
+    that the checker did not send, or a test session that did not end normally with a record for
+    every test (an exit, a crash, pytest stopped). None when it counts, or a test failed anyway."""
+    if session.tampered:
+        return text("channel.forged", lang)
+    if session.complete or not all(t.passed for t in result.tests):
+        return None
+    end = session.end
+    if end is not None and not result.tests:
+        return text("check.no_test_ran", lang)
+    if end is not None:
+        how = text("channel.how_pytest", lang, status=end["exitstatus"])
+    else:
+        how = ended_how(session.exit_code, lang)
+    return text("channel.incomplete", lang, how=how)
+
+
+def ended_how(exit_code: int | None, lang: str) -> str:
+    """How the test process ended, in words: its exit status, the signal, or silence."""
+    if exit_code is None:
+        return text("channel.how_silent", lang)
+    if exit_code < 0:
+        return text("channel.how_signal", lang, signal=_signal_name(-exit_code))
+    return text("channel.how_exit", lang, status=exit_code)
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return str(number)
 
 
 def result_of(record: dict, lang: str, step: int, told: set[str]) -> TestResult:
     """One test's record as the learner reads it; the named mistakes not in `told` yet are
     explained (and added to it)."""
-    failed = record["outcome"] == "failed"
+    failed = record["outcome"] != "passed"  # a skip is not a pass: the course's tests never skip
     why, todo = reason(record, lang, step) if failed else ("", None)
     mistakes = record.get("mistakes") or []
     if failed:
@@ -148,7 +187,7 @@ def result_of(record: dict, lang: str, step: int, told: set[str]) -> TestResult:
 
 
 def remember(workspace: Path, result: StepResult) -> None:
-    checks = read_state(workspace, CHECKS)
+    checks = last_checks(workspace)
     checks[str(result.step)] = {
         "passed": result.passed,
         "fingerprint": fingerprint(workspace, result.step),
@@ -168,10 +207,32 @@ def remember(workspace: Path, result: StepResult) -> None:
     write_state(workspace, CHECKS, checks)
 
 
+def last_checks(workspace: Path) -> dict[str, dict]:
+    """The kept result of each step's last check (checks.json); an entry that is not what
+    `remember` writes is damaged state, named as such."""
+    checks = read_state(workspace, CHECKS)
+    for step, last in checks.items():
+        if not _as_remembered(last):
+            raise damaged(workspace, CHECKS, None, "state.bad_checks", {"step": step})
+    return checks
+
+
+def _as_remembered(last: object) -> bool:
+    """Whether `last` has the shape `remember` writes (what the status functions read)."""
+    if not isinstance(last, dict) or not isinstance(last.get("tests", []), list):
+        return False
+    tests = last.get("tests", [])
+    return (
+        isinstance(last.get("passed"), bool)
+        and isinstance(last.get("fingerprint"), str)
+        and all(isinstance(t, dict) and isinstance(t.get("passed"), bool) for t in tests)
+    )
+
+
 def waiting_on(workspace: Path, step: int) -> tuple[int, str] | None:
     """(the earlier step, its file) when the last check of `step` failed only because a file of
     an earlier step cannot be loaded (a syntax error there): the step waits on that file."""
-    last = read_state(workspace, CHECKS).get(str(step))
+    last = last_checks(workspace).get(str(step))
     failed = [t for t in (last or {}).get("tests", []) if not t["passed"]]
     broken = {t.get("broken_file") for t in failed}
     own = {f"mygpt/{f.name}" for f in files_of(step)}
@@ -185,7 +246,7 @@ def waiting_on(workspace: Path, step: int) -> tuple[int, str] | None:
 def step_status(workspace: Path, step: int) -> str:
     """done (its last check passed on the code as it is now), failing, waiting (on a file of an
     earlier step that cannot be loaded: waiting_on), not started, unchecked."""
-    last = read_state(workspace, CHECKS).get(str(step))
+    last = last_checks(workspace).get(str(step))
     if not any(todo_written(workspace, t.id) for t in todos_of(step)):
         return "not started"
     if last is None or last["fingerprint"] != fingerprint(workspace, step):
@@ -215,7 +276,7 @@ def todo_status(workspace: Path, todo_id: str) -> str:
         return status
     tests = [
         t
-        for t in read_state(workspace, CHECKS)[str(step)].get("tests", [])
+        for t in last_checks(workspace)[str(step)].get("tests", [])
         if todo_id in t.get("todos", [])
     ]
     if any(not t["passed"] and _counts_against(t, todo_id) for t in tests):

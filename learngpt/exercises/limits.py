@@ -18,6 +18,7 @@ from typing import TextIO
 HARD_GRACE_S = 5.0  # how long after the soft limit the hard one ends the process
 DEFAULT_S = 30.0  # a test's limit: the slowest test that trains no claim takes 5 s on a busy
 # 2-core machine, and a learner waits at most half a minute to hear that their loop never ends
+MAX_S = 86400.0  # a day: more than any test needs, and what the timers take (times 20) with room
 TRAINING_FACTOR = 20  # a claim's two trainings took up to 140 s there: 600 s is over 4x that.
 # (Its models run once before the limit is stretched, so an endless forward still stops at 30 s.)
 

@@ -7,32 +7,42 @@ file that cannot be loaded (its line and a caret), or a test that ran out of tim
 learner's code was), with the notes a test added (an edge case it is at). Each test carries the
 TODOs it exercises (its `todos` marker; by default its step's), and a failure the named mistakes
 the diagnosis finds in those TODOs (for an error, only in the files it passed through). A first
-line counts the tests collected, so that the check can say how many never ran.
+line names the tests collected, so that the check can say how many never ran; a last one says
+that the session ended, and with what exit status.
 
-The environment says where to write (LEARNGPT_CHECK_REPORT), each test's time limit in seconds
-(LEARNGPT_CHECK_TIMEOUT) and where the hard limit writes the stacks (LEARNGPT_CHECK_DUMP).
+The records go to `course check` over its channel (learngpt.exercises.channel: signed lines on a
+pipe), which this module takes when pytest loads it, before any test or learner file is
+imported. The environment says each test's time limit in seconds (LEARNGPT_CHECK_TIMEOUT) and
+where the hard limit writes the stacks (LEARNGPT_CHECK_DUMP); both are read here, once.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import traceback
 
 import pytest
 
-from learngpt.exercises import limits
+from learngpt.exercises import channel, limits
 from learngpt.exercises.syllabus import get_todo, todos_of
 
 TODO = re.compile(r"^TODO (\d+-\d+): ", re.MULTILINE)
 STEP_OF_FILE = re.compile(r"test_(\d+)\.py")
-_state: dict = {"dump": None, "diagnosed": {}}
+# Taken as pytest loads this plugin, while it reads its command line: nothing of the learner's
+# has run yet. (Later, learner code could change the environment, and the key is gone from it.)
+_state: dict = {
+    "dump": None,
+    "diagnosed": {},
+    "sender": channel.Sender.from_environment(),
+    "seconds": float(os.environ.get("LEARNGPT_CHECK_TIMEOUT") or 0) or None,
+}
 
 
-def _write(record: dict) -> None:
-    with open(os.environ["LEARNGPT_CHECK_REPORT"], "a", encoding="utf-8") as f:
-        f.write(json.dumps(record) + "\n")
+def send(record: dict) -> None:
+    """Send `record` to `course check` (nothing when pytest runs outside a check)."""
+    if _state["sender"] is not None:
+        _state["sender"].send(record)
 
 
 def learner_frames(tb) -> list[traceback.FrameSummary]:
@@ -144,16 +154,21 @@ def pytest_configure(config):
 
 
 def _seconds() -> float | None:
-    value = os.environ.get("LEARNGPT_CHECK_TIMEOUT")
-    return float(value) if value else None
+    return _state["seconds"]
 
 
 def pytest_collection_finish(session):
-    _write({"kind": "collected", "count": len(session.items)})
+    nodeids = [item.nodeid for item in session.items]
+    send({"kind": "collected", "count": len(nodeids), "nodeids": nodeids})
 
 
 def pytest_runtest_logstart(nodeid, location):
-    _write({"kind": "started", "nodeid": nodeid})
+    send({"kind": "started", "nodeid": nodeid})
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session, exitstatus):
+    send({"kind": "end", "exitstatus": int(exitstatus)})
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -172,9 +187,11 @@ def pytest_make_collect_report(collector):
 def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
-    if report.when == "call" or report.failed:
+    if report.when == "call" or not report.passed:  # a skip too: the course's tests never skip
         record = {"test": item.name, "nodeid": item.nodeid, "outcome": report.outcome,
                   "todos": exercised(item)}  # fmt: skip
+        if report.skipped:
+            record["kind"] = "skipped"
         if report.failed and call.excinfo is not None:
             exc = call.excinfo.value
             record.update(describe(exc))
@@ -182,7 +199,7 @@ def pytest_runtest_makereport(item, call):
                 record["mistakes"] = mistakes_in(explaining(record["todos"], exc))
             if record["kind"] == "timeout":  # the next tests would most likely hang there too
                 item.session.shouldstop = "a test ran out of time"
-        _write(record)
+        send(record)
 
 
 def pytest_exception_interact(node, call, report):
@@ -192,7 +209,7 @@ def pytest_exception_interact(node, call, report):
         described = describe(cause or exc)
         if described["kind"] == "error" and cause is None and not described["where"]:
             described["message"] = str(exc).strip().splitlines()[-1] if str(exc) else ""
-        _write({"test": node.nodeid, "nodeid": node.nodeid, "outcome": "failed", "todos": None,
+        send({"test": node.nodeid, "nodeid": node.nodeid, "outcome": "failed", "todos": None,
                 **described})  # fmt: skip
         report.learngpt_written = True
 
@@ -201,6 +218,6 @@ def pytest_collectreport(report):
     if report.failed and not getattr(report, "learngpt_written", False):
         lines = [line for line in str(report.longrepr).splitlines() if line.strip()]
         message = lines[-1].lstrip("E ").strip() if lines else "the tests could not be loaded"
-        _write({"test": report.nodeid, "nodeid": report.nodeid, "outcome": "failed",
+        send({"test": report.nodeid, "nodeid": report.nodeid, "outcome": "failed",
                 "kind": "error", "message": message, "where": "", "code": "",
                 "todos": None})  # fmt: skip

@@ -9,8 +9,6 @@ another's state.
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -22,7 +20,7 @@ from torch import nn
 
 from learngpt.config import CourseConfig, load_config
 from learngpt.data import split_data
-from learngpt.exercises import limits
+from learngpt.exercises import limits, report
 from learngpt.exercises.catalog import say
 from learngpt.experiments import CourseModels, best_time, make_experiments, run_experiment
 from learngpt.resources import course_config_path, shakespeare_path
@@ -94,10 +92,7 @@ def record(key: str, fields: dict[str, float | int | str]) -> None:
     in `course check`'s report, which prints it when the step passes, beside the course's questions.
     """
     print("\n" + say(f"numbers.{key}", **fields))
-    report = os.environ.get("LEARNGPT_CHECK_REPORT")
-    if report:
-        with open(report, "a", encoding="utf-8") as f:
-            f.write(json.dumps({"number": f"numbers.{key}", "fields": fields}) + "\n")
+    report.send({"number": f"numbers.{key}", "fields": fields})
 
 
 def claim_holds(course, name: str, config: CourseConfig, splits, vocab_size: int) -> None:

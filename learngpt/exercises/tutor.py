@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -11,7 +12,7 @@ from learngpt.exercises.catalog import DEFAULT_LANG, text
 from learngpt.exercises.check import status_word, step_status, todo_status
 from learngpt.exercises.skeleton import workspace_source
 from learngpt.exercises.syllabus import STEPS, files_of, get_step, todos_of
-from learngpt.exercises.workspace import read_state, write_state
+from learngpt.exercises.workspace import damaged, read_state, write_state
 
 HINTS = "hints.json"
 
@@ -49,7 +50,7 @@ def progress_table(workspace: Path, lang: str = DEFAULT_LANG) -> str:
 def next_hint(workspace: Path, step: int, lang: str = DEFAULT_LANG) -> str:
     """One more hint for `step` than last time (hints so far are kept in the workspace)."""
     hints = get_step(step).hints(lang)
-    seen = read_state(workspace, HINTS)
+    seen = hints_seen(workspace, lang)
     shown = min(seen.get(str(step), 0) + 1, len(hints))
     write_state(workspace, HINTS, {**seen, str(step): shown})
     lines = [
@@ -59,6 +60,17 @@ def next_hint(workspace: Path, step: int, lang: str = DEFAULT_LANG) -> str:
     if shown == len(hints):
         lines.append(text("hint.last", lang, step=step))
     return "\n".join(lines)
+
+
+def hints_seen(workspace: Path, lang: str) -> dict[str, int]:
+    """How many hints of each step the learner has seen (hints.json); a count that is not a
+    whole number from 0 is damaged state, named as such."""
+    seen = read_state(workspace, HINTS, lang)
+    for step, count in seen.items():
+        if type(count) is not int or count < 0:  # (True is an int, but not a count)
+            fields = {"step": step, "value": json.dumps(count)}
+            raise damaged(workspace, HINTS, lang, "state.bad_hints", fields)
+    return seen
 
 
 def solution(step: int, lang: str = DEFAULT_LANG) -> str:

@@ -31,6 +31,12 @@ from learngpt.fileio import atomic_write_text
 from learngpt.resources import asset, course_config_path, shakespeare_path
 
 STATE_DIR = ".learngpt"
+WORKSPACE_STATE = "workspace.json"  # the workspace's language; checks.json, hints.json beside it
+STATE_FIXES = {  # how to mend each state file when it is damaged
+    WORKSPACE_STATE: "state.fix_workspace",
+    "checks.json": "state.fix_checks",
+    "hints.json": "state.fix_hints",
+}
 PYTEST_INI = """[pytest]
 # The workspace is the root: `import mygpt` works from every test.
 pythonpath = .
@@ -119,19 +125,63 @@ def find(directory: Path | None, lang: str | None = None) -> Path:
 
 
 def lang_of(workspace: Path, override: str | None = None) -> str:
-    """The language the workspace was made in (`override`, from --lang, wins)."""
+    """The language the workspace was made in (`override`, from --lang, wins). With no state
+    file, the course's; with a damaged one, DamagedState (never a quiet switch of language)."""
     if override in LANGS:
         return override
-    lang = read_state(workspace, "workspace.json").get("lang", DEFAULT_LANG)
-    return lang if lang in LANGS else DEFAULT_LANG
+    if not (workspace / STATE_DIR / WORKSPACE_STATE).exists():
+        return DEFAULT_LANG
+    lang = read_state(workspace, WORKSPACE_STATE, DEFAULT_LANG).get("lang")  # (damaged: unknown)
+    if lang in LANGS:
+        return lang
+    fields = {"value": json.dumps(lang), "langs": ", ".join(LANGS)}
+    raise damaged(workspace, WORKSPACE_STATE, DEFAULT_LANG, "state.bad_lang", fields)
 
 
-def read_state(workspace: Path, name: str) -> dict:
+class DamagedState(UserError, ValueError):
+    """A state file in .learngpt/ that is not what the course writes there: named, with the fix
+    (the file is left as it is). A ValueError too, for the readers that skip unreadable state."""
+
+
+def read_state(workspace: Path, name: str, lang: str | None = None) -> dict:
+    """The state file `name` of .learngpt/ ({} when there is none). One that is not a JSON object
+    in UTF-8 raises DamagedState, in `lang` (by default the workspace's language)."""
     path = workspace / STATE_DIR / name
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
+        data = path.read_bytes()
+    except FileNotFoundError:
         return {}
+    except OSError as error:  # a folder, a file it may not read
+        fields = {"error": error.strerror}
+        raise damaged(workspace, name, lang, "state.unreadable", fields) from None
+    try:
+        state = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise damaged(workspace, name, lang, "state.not_utf8") from None
+    except json.JSONDecodeError as error:
+        raise damaged(workspace, name, lang, "state.not_json", {"line": error.lineno}) from None
+    if not isinstance(state, dict):
+        raise damaged(workspace, name, lang, "state.not_object")
+    return state
+
+
+def damaged(
+    workspace: Path, name: str, lang: str | None, problem: str, fields: dict | None = None
+) -> DamagedState:
+    """The error for the damaged state file `name`: what is wrong (`problem`, a catalog key, with
+    its `fields`) and how to mend it."""
+    lang = lang or _lang_for_errors(workspace)
+    path = workspace / STATE_DIR / name
+    what = text(problem, lang, **(fields or {}))
+    fix = text(STATE_FIXES[name], lang, path=path)
+    return DamagedState(text("state.damaged", lang, file=path, problem=what, fix=fix))
+
+
+def _lang_for_errors(workspace: Path) -> str:
+    try:
+        return lang_of(workspace)
+    except DamagedState:
+        return DEFAULT_LANG
 
 
 def write_state(workspace: Path, name: str, state: dict) -> None:

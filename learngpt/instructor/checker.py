@@ -62,7 +62,7 @@ def broken_state_files(ws: Path) -> list[str]:
 def _read(ws: Path, name: str) -> dict:
     try:
         state = workspace.read_state(ws, name)
-    except (OSError, UnicodeDecodeError):
+    except (OSError, ValueError):  # workspace.DamagedState among them
         return {}
     return state if isinstance(state, dict) else {}
 
