@@ -14,7 +14,7 @@ import pytest
 from forked_cli import ForkedCLI, wait_for
 from trainer_helpers import TINY, assert_user_error, run_cli, snapshot, write_text
 
-from learngpt.runlock import LOCK
+from learngpt.runs import LOCK
 
 FOREVER = [*TINY, "--max-iters", "100000", "--eval-interval", "50"]
 

@@ -15,14 +15,14 @@ import torch
 import yaml
 from trainer_helpers import TINY, run_cli, train_tiny, write_text
 
+import learngpt.data
 from learngpt import checkpoint
 from learngpt.config import TrainConfig
 from learngpt.data import encode_splits
+from learngpt.model import Optimizers, build_optimizer
 from learngpt.runs import build_model, config_from_checkpoint, load_run, load_tokenizer
-from learngpt.training import loop as training
+from learngpt.training.fit import lr_schedule
 from learngpt.training.loop import estimate_loss
-from learngpt.training.optim import Optimizers, build_optimizer
-from learngpt.training.schedule import lr_schedule
 
 
 def latest_weights(out) -> dict[str, torch.Tensor]:
@@ -199,7 +199,7 @@ def test_interrupted_and_resumed_equals_uninterrupted(tmp_path, monkeypatch, swi
     assert train_tiny(tmp_path / "whole", data, *extra).rc == 0
 
     calls = {"n": 0}
-    real_get_batch = training.get_batch
+    real_get_batch = learngpt.data.get_batch
 
     def get_batch_then_ctrl_c(*args, **kwargs):
         calls["n"] += 1
@@ -207,9 +207,9 @@ def test_interrupted_and_resumed_equals_uninterrupted(tmp_path, monkeypatch, swi
             os.kill(os.getpid(), signal.SIGINT)
         return real_get_batch(*args, **kwargs)
 
-    monkeypatch.setattr(training, "get_batch", get_batch_then_ctrl_c)
+    monkeypatch.setattr(learngpt.data, "get_batch", get_batch_then_ctrl_c)
     stopped = train_tiny(tmp_path / "split", data, *extra)
-    monkeypatch.setattr(training, "get_batch", real_get_batch)
+    monkeypatch.setattr(learngpt.data, "get_batch", real_get_batch)
     assert stopped.rc == 130
     assert "learngpt train --out" in stopped.err and "--resume" in stopped.err
     stopped_at = checkpoint.read_manifest(tmp_path / "split")["step"]
@@ -303,9 +303,9 @@ def test_model_config_comes_from_the_train_configs_model_section():
 
 def test_bf16_falls_back_to_float32_on_a_cpu_without_bfloat16_kernels(tmp_path, monkeypatch):
     # On an AVX2 laptop bfloat16 matmuls are emulated and slower than float32: train in float32.
-    from learngpt.training import run as trainer
+    from learngpt.training import distributed
 
-    monkeypatch.setattr(trainer, "cpu_has_fast_bf16", lambda: False)
+    monkeypatch.setattr(distributed, "cpu_has_fast_bf16", lambda: False)
     data = write_text(tmp_path / "text.txt")
     result = train_tiny(tmp_path / "run", data, "--bf16")
     assert result.rc == 0, result.err
