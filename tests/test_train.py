@@ -311,3 +311,42 @@ def test_bf16_falls_back_to_float32_on_a_cpu_without_bfloat16_kernels(tmp_path, 
     assert result.rc == 0, result.err
     assert "no bfloat16 kernels" in result.err
     assert yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())["model"]["bf16"] is False
+
+
+def test_a_text_run_keeps_its_token_files_and_resumes_without_the_text(tmp_path):
+    """`--data FILE.txt` writes the text's token files into the run directory as `learngpt
+    prepare` writes them; --resume and eval then need nothing outside the run directory."""
+    data = write_text(tmp_path / "text.txt")
+    constant = ["--warmup-iters", "0", "--min-lr-ratio", "1"]  # max_iters leaves the rate alone
+    whole, split = tmp_path / "whole", tmp_path / "split"
+    assert train_tiny(whole, data, *constant, "--max-iters", "9").rc == 0
+    assert train_tiny(split, data, *constant).rc == 0
+    prepared = tmp_path / "prepared"
+    result = run_cli("prepare", "--data", data, "--out", prepared, "--tokenizer", "char")
+    assert result.rc == 0, result.err
+    for name in ("train.bin", "val.bin", "tokenizer.json"):  # the same ids, the same vocabulary
+        assert (split / name).read_bytes() == (prepared / name).read_bytes(), name
+    meta, theirs = (json.loads((d / "meta.json").read_text()) for d in (split, prepared))
+    assert meta["tokens"] == theirs["tokens"] and meta["tokens_sha256"] == theirs["tokens_sha256"]
+    assert meta["files"][0]["sha256"] == theirs["files"][0]["sha256"]
+
+    data.rename(tmp_path / "moved.txt")  # the text is gone from where the run found it
+    resumed = run_cli("train", "--out", split, "--resume", "--max-iters", "9")
+    assert resumed.rc == 0, resumed.err
+    a, b = latest_weights(whole), latest_weights(split)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    evaluated = run_cli("eval", "--out", split, "--json")
+    assert evaluated.rc == 0, evaluated.err
+    assert json.loads(evaluated.out)["chars"] == json.loads(evaluated.out)["tokens"]  # one a char
+
+
+def test_resume_refuses_another_text_than_the_run_started_on(tmp_path):
+    data = write_text(tmp_path / "text.txt")
+    out = tmp_path / "run"
+    assert train_tiny(out, data).rc == 0
+    same = run_cli("train", "--out", out, "--resume", "--data", data, "--max-iters", "7")
+    assert same.rc == 0, same.err
+    other = write_text(tmp_path / "other.txt", 7000)
+    refused = run_cli("train", "--out", out, "--resume", "--data", other, "--max-iters", "8")
+    assert refused.rc == 2 and "is not the text the run" in refused.err
+    assert checkpoint.read_manifest(out)["step"] == 7

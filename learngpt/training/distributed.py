@@ -166,8 +166,8 @@ def process_group(device: torch.device) -> Iterator[World]:
     dist.init_process_group("nccl" if device.type == "cuda" else "gloo", timeout=TIMEOUT)
     try:
         yield World(rank, size, local_rank, device, joined=True)
-        # the run's DDP wrapper sits in reference cycles (the state and its hooks): free it
-        # now, while the group is up, not whenever the collector runs (maybe at exit)
+        # torch's DDP wrapper sits in reference cycles of its own: free the run's now, while the
+        # group is up, not whenever the collector runs (maybe at exit, after the group is gone)
         gc.collect()
         # leave together: a rank done early would otherwise tear its side of the group down
         # while rank 0 still writes the last checkpoint (gloo then aborts it)

@@ -37,7 +37,7 @@ from learngpt.errors import ReportedElsewhere, UserError
 from learngpt.evaluate import Batch, batch_losses, eval_batches, mean_loss
 from learngpt.model import GPT, build_optimizer
 from learngpt.prepare.write import source_record, write_token_files
-from learngpt.runs import build_model
+from learngpt.runs import ANY, build_model
 from learngpt.training import distributed
 from learngpt.training.distributed import World, gradient_sync, rank_rows
 from learngpt.training.plan import DEFAULT_OUT, Plan, TrainRequest, plan_run
@@ -107,35 +107,40 @@ def train(
 
 def fit(plan: Plan) -> RunResult:
     """Train as `plan` says, in this process (one of several when torchrun started it)."""
-    c = plan.config
     processes = max(distributed.launched_world_size(), 1)
-    distributed.check_batch_split(c.batch_size, processes, c.grad_accum)
+    distributed.check_batch_split(plan.config.batch_size, processes, plan.config.grad_accum)
     with distributed.process_group(plan.device) as world:
-        config = fit_to_machine(c, world)
-        if plan.finished:
-            best = plan.run_dir.best()
-            return RunResult(plan.out, plan.resume["step"], None, False, best, True, world.is_main)
-        model, optimizer, state, saved = build(plan, config, world)
-        with claimed(plan, world):
+        return fit_in(plan, world)  # (its DDP model is gone before the process group is)
+
+
+def fit_in(plan: Plan, world: World) -> RunResult:
+    """fit(), in this process of `world`: build, claim the run directory, write, loop."""
+    out, config = plan.run_dir.path, fit_to_machine(plan.config, world)
+    model, optimizer, state, saved = build(plan, config, world)  # (a checkpoint read is checked)
+    if plan.finished:
+        best = plan.run_dir.best()
+        return RunResult(out, state.step, None, False, best, True, world.is_main)
+    with claimed(plan, world):
+        if world.is_main:
+            write_data(plan)
+        world.barrier()  # a text's token files are on disk before any rank reads them
+        f = ready(plan, config, world, (model, optimizer, state), saved)
+        if world.is_main:
+            write_run_files(plan, config, world)
+            say_start(plan, model, f.batches, world)
+        with StopSignals(world) as stop:
+            tokens_per_step = config.batch_size * config.block_size
+            progress = Progress(config.max_iters, state.step, tokens_per_step, world.is_main)
+            with contextlib.closing(progress):
+                loop(f, stop, progress)
+            # still under StopSignals: a second Ctrl-C here ends the process cleanly, at once
             if world.is_main:
-                write_data(plan)
-            world.barrier()  # a text's token files are on disk before any rank reads them
-            f = ready(plan, config, world, (model, optimizer, state), saved)
-            if world.is_main:
-                write_run_files(plan, config, world)
-                say_start(plan, model, f.batches, world)
-            with StopSignals(world) as stop:
-                progress = Progress(config, state.step, world)
-                with contextlib.closing(progress):
-                    loop(f, stop, progress)
-                # still under StopSignals: a second Ctrl-C here ends the process cleanly, at once
-                if world.is_main:
-                    plot(plan.run_dir, state)
-                if state.stopped:  # its checkpoint (every rank: their generators are gathered)
-                    save(f, None, distributed.gather_rank_states(world))
+                plot(plan.run_dir, state)
+            if state.stopped:  # its checkpoint (every rank: their generators are gathered)
+                save(f, None, distributed.gather_rank_states(world))
     last = state.records[-1]["val_loss"] if state.records else None
     best = plan.run_dir.best() if world.is_main else {}
-    return RunResult(plan.out, state.step, last, state.stopped, best, is_main=world.is_main)
+    return RunResult(out, state.step, last, state.stopped, best, is_main=world.is_main)
 
 
 def loop(f: Fit, stop: StopSignals, progress: Progress) -> None:
@@ -147,20 +152,20 @@ def loop(f: Fit, stop: StopSignals, progress: Progress) -> None:
     c, s, world = f.config, f.state, f.world
     lr_at = lr_schedule(c)
     lr = lr_at(s.step, time.perf_counter() - s.started)
-    resumed_at = s.step
+    logged = s.step if f.plan.resume else -1  # a resumed run's log has its step's estimate
     while True:
         # the stop decision, agreed by every rank in one all-reduce: stop if any rank was asked
         # to; the slowest clock; no room for another step and the final estimate?
         now = time.perf_counter() - s.started
         asked, now, projected = world.all_max(stop.requested(), now, now + s.eval_seconds)
         last_step = s.step >= c.max_iters or 0 < c.max_time <= projected
-        if (s.step % c.eval_interval == 0 or last_step) and (s.step > resumed_at or s.step == 0):
+        if (s.step % c.eval_interval == 0 or last_step) and s.step > logged:
             started = time.perf_counter()
             # evaluation: each rank's share of the windows, summed over the ranks (all-reduce)
-            windows = [f.eval_windows[name] for name in SPLITS]
-            shares = [batch_losses(f.evaluated, w, world.rank, world.size) for w in windows]
-            summed = world.all_sum(torch.cat(shares)).split([len(w) for w in windows])
-            losses = {n: mean_loss(*pair) for n, *pair in zip(SPLITS, summed, windows, strict=True)}
+            losses = {}
+            for name, windows in f.eval_windows.items():
+                share = batch_losses(f.evaluated, windows, world.rank, world.size)
+                losses[name] = mean_loss(world.all_sum(share), windows)
             record = estimate_record(s, losses, lr, c)
             # the log: log.jsonl and a line (rank 0)
             if world.is_main:
@@ -365,11 +370,13 @@ def claimed(plan: Plan, world: World) -> Iterator[None]:
     whether it did, so that none goes on alone into the loop to wait at its first collective
     for a rank 0 that has left. The others then end quietly (rank 0 says why)."""
     world.barrier()  # everything checked, on every rank (none reads while rank 0 writes)
+    # what latest.json must still name (another trainer may have changed it since the checks)
+    expect_latest = ANY if plan.overwrite else plan.resume["dir"] if plan.resume else None
     with contextlib.ExitStack() as stack:
         refusal: Exception | None = None
         if world.is_main:
             try:
-                stack.enter_context(plan.run_dir.claim(plan.expect_latest))
+                stack.enter_context(plan.run_dir.claim(expect_latest))
             except Exception as exc:  # (re-raised below, once every rank knows)
                 refusal = exc
         if world.all_max(float(refusal is not None))[0]:
@@ -409,7 +416,7 @@ def say_start(plan: Plan, model: GPT, batches: Batches, world: World) -> None:
     print(
         f"{start}: {model.num_parameters() / 1e6:.2f}M parameters on {world.device}"
         f"{f' x {world.size} processes' if world.joined else ''}, "
-        f"{len(batches.data)} training tokens, run directory {plan.out}",
+        f"{len(batches.data)} training tokens, run directory {plan.run_dir.path}",
         file=sys.stderr,
     )
 

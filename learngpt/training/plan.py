@@ -37,7 +37,7 @@ from learngpt.data import (
 )
 from learngpt.errors import UserError
 from learngpt.resources import shakespeare_path
-from learngpt.runs import ANY, LoadedRun, RunDir, load_run, shape_keys
+from learngpt.runs import LoadedRun, RunDir, load_run, shape_keys
 from learngpt.tokenizers import Tokenizer, new_tokenizer
 
 DEFAULT_OUT = Path("runs") / "shakespeare_char"
@@ -93,17 +93,6 @@ class Plan:
     overwrite: bool = False
     finished: bool = False  # --resume found the run at its budget already
     data: RunData | None = None  # None until find_data (the --nproc launcher needs none)
-
-    @property
-    def out(self) -> Path:
-        return self.run_dir.path
-
-    @property
-    def expect_latest(self) -> str | None | object:
-        """The checkpoint latest.json must still name when the run locks its directory."""
-        if self.overwrite:
-            return ANY  # whatever is there is replaced
-        return self.resume["dir"] if self.resume else None
 
 
 def plan_run(request: TrainRequest) -> Plan:

@@ -19,7 +19,6 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
-from learngpt.config import TrainConfig
 from learngpt.errors import UserError
 from learngpt.interrupts import exit_at_once
 from learngpt.plots import pyplot, save_png
@@ -85,15 +84,16 @@ class StopSignals:
 
 
 class Progress:
-    """The progress bar (rank 0): a tick per step; the loss, rate and speed twice a second."""
+    """The progress bar (if `shown`: rank 0's): a tick per step of `total`; the loss, the rate and
+    the speed twice a second."""
 
-    def __init__(self, config: TrainConfig, step: int, world: World):
-        self.tokens_per_step = config.batch_size * config.block_size
+    def __init__(self, total: int, step: int, tokens_per_step: int, shown: bool):
+        self.tokens_per_step = tokens_per_step
         self.bar = tqdm(
-            total=config.max_iters,
+            total=total,
             initial=step,
             unit="step",
-            disable=None if world.is_main else True,
+            disable=None if shown else True,
             dynamic_ncols=True,
         )
         self.mark = (time.perf_counter(), step)
