@@ -166,7 +166,7 @@ def get_batch(
     Returns x, y of shape (B, T) with y[b, t] = the token after x[b, t]. A dedicated `generator`
     lets two models see exactly the same batches. `rows`: gather only these rows of the batch
     (a training process's share); all B are drawn, so the generator stays in step. `data` is a
-    tensor of ids or anything indexed like one (learngpt.token_files.TokenFile: a file on disk).
+    tensor of ids or anything indexed like one (a TokenFile: a file on disk).
     """
     check_long_enough(data, block_size)
     # drawn on the CPU generator (the same windows on every device), gathered where data is

@@ -3,7 +3,7 @@
 config.yaml       the config the run trains with (every key)
 tokenizer.json    the tokenizer (char: built from the whole text; bpe: trained on train text)
 run.json          where the data came from (path, SHA-256), processes and rows per rank
-train.bin, val.bin, meta.json   a text run's token files (learngpt/token_files.py): with the
+train.bin, val.bin, meta.json   a text run's token files (learngpt/data.py): with the
                   tokenizer.json above, the run directory is a token directory of its own
 log.jsonl         one JSON object per evaluation
 loss.png          the loss curves
@@ -127,7 +127,7 @@ class RunDir:
     """A run directory and every file in it: config, tokenizer, run.json, log, plot, checkpoints.
 
     Reading never writes. Only the trainer's main process writes, after every check has passed
-    (learngpt/training/run.py); `claim()` is where it starts to.
+    (learngpt/training/fit.py); `claim()` is where it starts to.
     """
 
     def __init__(self, path: str | Path):

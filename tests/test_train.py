@@ -13,7 +13,7 @@ import time
 import pytest
 import torch
 import yaml
-from trainer_helpers import TINY, run_cli, train_tiny, write_text
+from trainer_helpers import TINY, run_cli, snapshot, train_tiny, write_text
 
 import learngpt.data
 from learngpt import checkpoint
@@ -350,3 +350,14 @@ def test_resume_refuses_another_text_than_the_run_started_on(tmp_path):
     refused = run_cli("train", "--out", out, "--resume", "--data", other, "--max-iters", "8")
     assert refused.rc == 2 and "is not the text the run" in refused.err
     assert checkpoint.read_manifest(out)["step"] == 7
+
+
+def test_a_run_never_clears_away_token_files_it_did_not_write(tmp_path):
+    data = write_text(tmp_path / "text.txt")
+    tokens = tmp_path / "tokens"
+    assert run_cli("prepare", "--data", data, "--out", tokens, "--tokenizer", "char").rc == 0
+    before = snapshot(tokens)
+    for argv in (["--data", data, "--out", tokens], ["--data", tokens, "--out", tokens]):
+        refused = run_cli("train", *argv, *TINY, "--overwrite")
+        assert refused.rc == 2 and "another --out" in refused.err, refused.err
+        assert snapshot(tokens) == before

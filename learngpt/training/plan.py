@@ -122,6 +122,8 @@ def check_run(request: TrainRequest) -> Plan:
         # a new run builds GPT-2's tokenizer (a resumed or fine-tuned one keeps its own)
         raise UserError("--tokenizer gpt2 needs --gpt2-dir DIR (GPT-2's vocab.json, merges.txt)")
     data_path = resolve_data_path(r.data, run_dir, r.resume)
+    if not r.resume and data_path.resolve() == run_dir.path.resolve():
+        raise UserError("--data and --out are the same directory; write the run to another --out")
     if r.resume and is_token_dir(data_path):  # refused here, before --nproc starts any process
         check_same_tokens(data_path, run_dir.info(), run_dir.path)
     device = resolve_device(config.device)
@@ -145,6 +147,11 @@ def check_run_dir(run_dir: RunDir, resume: bool, overwrite: bool) -> None:
         raise UserError(
             f"{out} already holds a run (checkpoint at step {step}); continue it with --resume, "
             "or start afresh with --overwrite or another --out"
+        )
+    if holds_token_files(out) and not run_dir.info():  # a new run would clear them away
+        raise UserError(
+            f"--out {out} holds token files but no run (a `learngpt prepare` directory?); "
+            f"train into another --out (with --data {out} to train on them)"
         )
     if resume and run_dir.info().get("imported_from"):
         raise UserError(
