@@ -143,6 +143,180 @@ def fit_in(plan: Plan, world: World) -> RunResult:
     return RunResult(out, state.step, last, state.stopped, best, is_main=world.is_main)
 
 
+# -- the machine, the model, the run directory ----------------------------------------------------
+
+
+def fit_to_machine(config: TrainConfig, world: World) -> TrainConfig:
+    """Set torch up for this device; float32 where the CPU has no fast bfloat16."""
+    device = world.device
+    if config.model.bf16 and device.type == "cpu" and not distributed.cpu_has_fast_bf16():
+        if world.is_main:
+            print("note: this CPU has no bfloat16 kernels; training in float32", file=sys.stderr)
+        config = config.replace(bf16=False)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    if device.type == "cpu":
+        distributed.reuse_freed_cpu_memory()  # no page faults for each step's fresh tensors
+    if device.type == "cuda":  # TF32 matmuls: float32's range, a 10-bit mantissa, much faster
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    return config
+
+
+def build(
+    plan: Plan, config: TrainConfig, world: World
+) -> tuple[GPT, torch.optim.Optimizer, TrainState, dict[str, torch.Tensor]]:
+    """The model (seeded; --init-from's weights), its optimizer and the loop's state: fresh, or
+    as --resume's checkpoint left them; and that checkpoint's random states ({} if none)."""
+    torch.manual_seed(config.seed)
+    model = build_model(config, config.model.vocab_size)
+    if plan.init:
+        model.load_state_dict(initial_weights(plan.init.model, config.block_size))
+    model.to(world.device)
+    distributed.seed_rank(world, config.seed)  # its own dropout masks on each rank
+    optimizer = build_optimizer(model, config)
+    if not plan.resume:
+        return model, optimizer, TrainState(), {}
+    saved = plan.run_dir.load_checkpoint(plan.resume, model, optimizer)
+    step, elapsed = int(plan.resume["step"]), float(plan.resume.get("elapsed_s", 0.0))
+    restore_dropout_states(saved)
+    distributed.restore_rank_state(world, saved, config.seed, step)
+    best = plan.run_dir.best().get("val_loss")
+    state = TrainState(
+        step=step,
+        started=time.perf_counter() - elapsed,
+        best=float("inf") if best is None else best,
+        saved_step=step,
+        records=[r for r in plan.run_dir.log() if r["step"] <= step],  # the log so far
+    )
+    return model, optimizer, state, saved
+
+
+def initial_weights(source: GPT, block_size: int) -> dict[str, torch.Tensor]:
+    """The source model's weights for a model with a context of block_size (<= the source's)."""
+    weights = source.state_dict()
+    if "position_embedding.weight" in weights:
+        weights["position_embedding.weight"] = weights["position_embedding.weight"][:block_size]
+    return weights
+
+
+@contextlib.contextmanager
+def claimed(plan: Plan, world: World) -> Iterator[None]:
+    """Rank 0 claims the run directory (creates and locks it) for the block; every rank learns
+    whether it did, so that none goes on alone into the loop to wait at its first collective
+    for a rank 0 that has left. The others then end quietly (rank 0 says why)."""
+    world.barrier()  # everything checked, on every rank (none reads while rank 0 writes)
+    # what latest.json must still name (another trainer may have changed it since the checks)
+    expect_latest = ANY if plan.overwrite else plan.resume["dir"] if plan.resume else None
+    with contextlib.ExitStack() as stack:
+        refusal: Exception | None = None
+        if world.is_main:
+            try:
+                stack.enter_context(plan.run_dir.claim(expect_latest))
+            except Exception as exc:  # (re-raised below, once every rank knows)
+                refusal = exc
+        if world.all_max(float(refusal is not None))[0]:
+            raise refusal or ReportedElsewhere("rank 0 could not claim the run directory")
+        yield
+
+
+def write_data(plan: Plan) -> None:
+    """A new run forgets what `--out` held; a text run's ids become token files in it."""
+    run_dir, data = plan.run_dir, plan.data
+    if not plan.resume:
+        run_dir.clear()
+    text = data.text
+    if text is not None:
+        tokens = sum(len(ids) for ids in text.ids.values())
+        path, sha256 = Path(text.source["data"]), text.source["data_sha256"]
+        files = [source_record(path, text.size, sha256, tokens)]
+        write_token_files(run_dir.path, data.tokenizer, text.ids, files, {"chars": text.chars})
+
+
+def ready(
+    plan: Plan,
+    config: TrainConfig,
+    world: World,
+    built: tuple[GPT, torch.optim.Optimizer, TrainState],
+    saved: dict[str, torch.Tensor],
+) -> Fit:
+    """The loop's pieces once the token files are there: the batches (where the checkpoint
+    left them), the estimates' windows, the model compiled (inside the time budget) and in DDP."""
+    model, optimizer, state = built
+    tokens = open_token_dir(plan.data.folder, config.gpt2_dir)
+    rows = rank_rows(config.batch_size, world)
+    batches = Batches(tokens.train, config.batch_size, config.block_size, config.seed, rows)
+    if saved:
+        batches.load_state_dict(saved)
+    B, T, n = config.batch_size, config.block_size, config.eval_iters
+    windows = {name: eval_batches(tokens.split(name), B, T, n) for name in SPLITS}
+    trainee: nn.Module = model
+    if config.compile:  # compiled and warmed up here, inside the time budget (the clock)
+        started = time.perf_counter()
+        trainee = compile_model(model, tokens, config)
+        state.started -= time.perf_counter() - started
+    wrapped = world.wrap(trainee)
+    return Fit(plan, config, world, model, wrapped, trainee, optimizer, batches, windows, state)
+
+
+def compile_model(model: nn.Module, tokens: TokenData, config: TrainConfig) -> nn.Module:
+    """torch.compile the model and compile both its graphs now (training and evaluation).
+
+    Static shapes (dynamic=False): training and the estimates use the same (batch, block) shape,
+    so nothing recompiles later (unless a split is too short for eval_iters full batches). The
+    warm-up runs under fork_rng, and its gradients are dropped: it does not change the run.
+    """
+    compiled = torch.compile(model, dynamic=False)
+    device = next(model.parameters()).device
+    x, y = get_batch(tokens.train, config.batch_size, config.block_size, torch.Generator())
+    x, y = x.to(device), y.to(device)
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        compiled.train()
+        compiled(x, y)[1].backward()
+        model.zero_grad(set_to_none=True)
+        compiled.eval()
+        with torch.no_grad():
+            compiled(x, y)
+        compiled.train()
+    return compiled
+
+
+def write_run_files(plan: Plan, config: TrainConfig, world: World) -> None:
+    """The files that say what this run is (rank 0): tokenizer, config.yaml, run.json."""
+    run_dir = plan.run_dir
+    if plan.resume:  # --resume rewrites config.yaml: say so if it was edited
+        warn_config_edits(run_dir, run_dir.saved_config(plan.resume))
+    elif plan.data.text is None:  # (a text run's tokenizer.json came with its token files)
+        run_dir.save_tokenizer(plan.data.tokenizer)
+    run_dir.save_config(config)
+    info = {**plan.data.source, **distributed_info(config, world)}
+    if plan.init:
+        info["init_from"] = str(Path(plan.init.run_dir).resolve())
+    run_dir.save_info(info)
+
+
+def say_start(plan: Plan, model: GPT, batches: Batches, world: World) -> None:
+    start = f"resuming at step {plan.resume['step']}" if plan.resume else "training"
+    print(
+        f"{start}: {model.num_parameters() / 1e6:.2f}M parameters on {world.device}"
+        f"{f' x {world.size} processes' if world.joined else ''}, "
+        f"{len(batches.data)} training tokens, run directory {plan.run_dir.path}",
+        file=sys.stderr,
+    )
+
+
+def distributed_info(config: TrainConfig, world: World) -> dict[str, int]:
+    """For run.json: how the global batch was split over processes and micro-steps."""
+    return {
+        "world_size": world.size,
+        "grad_accum": config.grad_accum,
+        "rows_per_rank": config.batch_size // (world.size * config.grad_accum),
+    }
+
+
+# -- the loop and its parts -----------------------------------------------------------------------
+
+
 def loop(f: Fit, stop: StopSignals, progress: Progress) -> None:
     """Step until max_iters, a stop signal or the time budget, estimating the loss on the way.
 
@@ -196,49 +370,6 @@ def loop(f: Fit, stop: StopSignals, progress: Progress) -> None:
         s.steps_timed += 1
         s.train_seconds += time.perf_counter() - t0
         progress.step(s.step, loss, lr)
-
-
-# -- the learning rate: linear warmup, then a decay whose shape is data --------------------------
-# The budget is max_iters steps, or, with a time budget (max_time > 0), max_time seconds,
-# whichever is further spent; the decay follows that fraction. A shape maps it to the rate
-# between the peak (learning_rate) and the floor (min_lr_ratio * learning_rate).
-
-
-def cosine(peak: float, floor: float, progress: float, config: Any) -> float:
-    """Half a cosine from the peak to the floor over the whole budget."""
-    return floor + (peak - floor) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
-
-
-def wsd(peak: float, floor: float, progress: float, config: Any) -> float:
-    """Warmup-stable-decay (the speed-runs'): the peak, then linear to the floor over the last
-    decay_ratio of the budget."""
-    decay = min(1.0, max(0.0, (progress - 1 + config.decay_ratio) / config.decay_ratio))
-    return peak - (peak - floor) * decay
-
-
-# The shapes by config.lr_schedule's name (learngpt.config.LR_SCHEDULES names them).
-SHAPES: dict[str, Callable[[float, float, float, Any], float]] = {
-    "cosine": cosine,
-    "wsd": wsd,
-}
-
-
-def lr_schedule(config: Any) -> Callable[[int, float], float]:
-    """lr_at(step, elapsed_s): the learning rate of the next step, by config.lr_schedule."""
-    peak, floor = config.learning_rate, config.learning_rate * config.min_lr_ratio
-    shape = SHAPES[config.lr_schedule]
-
-    def lr_at(step: int, elapsed: float) -> float:
-        progress = step / config.max_iters
-        if config.max_time > 0:
-            progress = max(progress, elapsed / config.max_time)
-        warmup = min(1.0, (step + 1) / (config.warmup_iters + 1))
-        return shape(peak, floor, progress, config) * warmup
-
-    return lr_at
-
-
-# -- the loop's parts -----------------------------------------------------------------------------
 
 
 def forward_backward(
@@ -309,169 +440,41 @@ def save_failed(out: Path, saved_step: int, exc: OSError) -> UserError:
     )
 
 
-def build(
-    plan: Plan, config: TrainConfig, world: World
-) -> tuple[GPT, torch.optim.Optimizer, TrainState, dict[str, torch.Tensor]]:
-    """The model (seeded; --init-from's weights), its optimizer and the loop's state: fresh, or
-    as --resume's checkpoint left them; and that checkpoint's random states ({} if none)."""
-    torch.manual_seed(config.seed)
-    model = build_model(config, config.model.vocab_size)
-    if plan.init:
-        model.load_state_dict(initial_weights(plan.init.model, config.block_size))
-    model.to(world.device)
-    distributed.seed_rank(world, config.seed)  # its own dropout masks on each rank
-    optimizer = build_optimizer(model, config)
-    if not plan.resume:
-        return model, optimizer, TrainState(), {}
-    saved = plan.run_dir.load_checkpoint(plan.resume, model, optimizer)
-    step, elapsed = int(plan.resume["step"]), float(plan.resume.get("elapsed_s", 0.0))
-    restore_dropout_states(saved)
-    distributed.restore_rank_state(world, saved, config.seed, step)
-    best = plan.run_dir.best().get("val_loss")
-    state = TrainState(
-        step=step,
-        started=time.perf_counter() - elapsed,
-        best=float("inf") if best is None else best,
-        saved_step=step,
-        records=[r for r in plan.run_dir.log() if r["step"] <= step],  # the log so far
-    )
-    return model, optimizer, state, saved
+# -- the learning rate: linear warmup, then a decay whose shape is data ---------------------------
+# The budget is max_iters steps, or, with a time budget (max_time > 0), max_time seconds,
+# whichever is further spent; the decay follows that fraction. A shape maps it to the rate
+# between the peak (learning_rate) and the floor (min_lr_ratio * learning_rate).
 
 
-def ready(
-    plan: Plan,
-    config: TrainConfig,
-    world: World,
-    built: tuple[GPT, torch.optim.Optimizer, TrainState],
-    saved: dict[str, torch.Tensor],
-) -> Fit:
-    """The loop's pieces once the token files are there: the batches (where the checkpoint
-    left them), the estimates' windows, the model compiled (inside the time budget) and in DDP."""
-    model, optimizer, state = built
-    tokens = open_token_dir(plan.data.folder, config.gpt2_dir)
-    rows = rank_rows(config.batch_size, world)
-    batches = Batches(tokens.train, config.batch_size, config.block_size, config.seed, rows)
-    if saved:
-        batches.load_state_dict(saved)
-    B, T, n = config.batch_size, config.block_size, config.eval_iters
-    windows = {name: eval_batches(tokens.split(name), B, T, n) for name in SPLITS}
-    trainee: nn.Module = model
-    if config.compile:  # compiled and warmed up here, inside the time budget (the clock)
-        started = time.perf_counter()
-        trainee = compile_model(model, tokens, config)
-        state.started -= time.perf_counter() - started
-    wrapped = world.wrap(trainee)
-    return Fit(plan, config, world, model, wrapped, trainee, optimizer, batches, windows, state)
+def cosine(peak: float, floor: float, progress: float, config: Any) -> float:
+    """Half a cosine from the peak to the floor over the whole budget."""
+    return floor + (peak - floor) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
 
 
-@contextlib.contextmanager
-def claimed(plan: Plan, world: World) -> Iterator[None]:
-    """Rank 0 claims the run directory (creates and locks it) for the block; every rank learns
-    whether it did, so that none goes on alone into the loop to wait at its first collective
-    for a rank 0 that has left. The others then end quietly (rank 0 says why)."""
-    world.barrier()  # everything checked, on every rank (none reads while rank 0 writes)
-    # what latest.json must still name (another trainer may have changed it since the checks)
-    expect_latest = ANY if plan.overwrite else plan.resume["dir"] if plan.resume else None
-    with contextlib.ExitStack() as stack:
-        refusal: Exception | None = None
-        if world.is_main:
-            try:
-                stack.enter_context(plan.run_dir.claim(expect_latest))
-            except Exception as exc:  # (re-raised below, once every rank knows)
-                refusal = exc
-        if world.all_max(float(refusal is not None))[0]:
-            raise refusal or ReportedElsewhere("rank 0 could not claim the run directory")
-        yield
+def wsd(peak: float, floor: float, progress: float, config: Any) -> float:
+    """Warmup-stable-decay (the speed-runs'): the peak, then linear to the floor over the last
+    decay_ratio of the budget."""
+    decay = min(1.0, max(0.0, (progress - 1 + config.decay_ratio) / config.decay_ratio))
+    return peak - (peak - floor) * decay
 
 
-def write_data(plan: Plan) -> None:
-    """A new run forgets what `--out` held; a text run's ids become token files in it."""
-    run_dir, data = plan.run_dir, plan.data
-    if not plan.resume:
-        run_dir.clear()
-    text = data.text
-    if text is not None:
-        tokens = sum(len(ids) for ids in text.ids.values())
-        path, sha256 = Path(text.source["data"]), text.source["data_sha256"]
-        files = [source_record(path, text.size, sha256, tokens)]
-        write_token_files(run_dir.path, data.tokenizer, text.ids, files, {"chars": text.chars})
+# The shapes by config.lr_schedule's name (learngpt.config.LR_SCHEDULES names them).
+SHAPES: dict[str, Callable[[float, float, float, Any], float]] = {
+    "cosine": cosine,
+    "wsd": wsd,
+}
 
 
-def write_run_files(plan: Plan, config: TrainConfig, world: World) -> None:
-    """The files that say what this run is (rank 0): tokenizer, config.yaml, run.json."""
-    run_dir = plan.run_dir
-    if plan.resume:  # --resume rewrites config.yaml: say so if it was edited
-        warn_config_edits(run_dir, run_dir.saved_config(plan.resume))
-    elif plan.data.text is None:  # (a text run's tokenizer.json came with its token files)
-        run_dir.save_tokenizer(plan.data.tokenizer)
-    run_dir.save_config(config)
-    info = {**plan.data.source, **distributed_info(config, world)}
-    if plan.init:
-        info["init_from"] = str(Path(plan.init.run_dir).resolve())
-    run_dir.save_info(info)
+def lr_schedule(config: Any) -> Callable[[int, float], float]:
+    """lr_at(step, elapsed_s): the learning rate of the next step, by config.lr_schedule."""
+    peak, floor = config.learning_rate, config.learning_rate * config.min_lr_ratio
+    shape = SHAPES[config.lr_schedule]
 
+    def lr_at(step: int, elapsed: float) -> float:
+        progress = step / config.max_iters
+        if config.max_time > 0:
+            progress = max(progress, elapsed / config.max_time)
+        warmup = min(1.0, (step + 1) / (config.warmup_iters + 1))
+        return shape(peak, floor, progress, config) * warmup
 
-def say_start(plan: Plan, model: GPT, batches: Batches, world: World) -> None:
-    start = f"resuming at step {plan.resume['step']}" if plan.resume else "training"
-    print(
-        f"{start}: {model.num_parameters() / 1e6:.2f}M parameters on {world.device}"
-        f"{f' x {world.size} processes' if world.joined else ''}, "
-        f"{len(batches.data)} training tokens, run directory {plan.run_dir.path}",
-        file=sys.stderr,
-    )
-
-
-def distributed_info(config: TrainConfig, world: World) -> dict[str, int]:
-    """For run.json: how the global batch was split over processes and micro-steps."""
-    return {
-        "world_size": world.size,
-        "grad_accum": config.grad_accum,
-        "rows_per_rank": config.batch_size // (world.size * config.grad_accum),
-    }
-
-
-def fit_to_machine(config: TrainConfig, world: World) -> TrainConfig:
-    """Set torch up for this device; float32 where the CPU has no fast bfloat16."""
-    device = world.device
-    if config.model.bf16 and device.type == "cpu" and not distributed.cpu_has_fast_bf16():
-        if world.is_main:
-            print("note: this CPU has no bfloat16 kernels; training in float32", file=sys.stderr)
-        config = config.replace(bf16=False)
-    if config.threads:
-        torch.set_num_threads(config.threads)
-    if device.type == "cpu":
-        distributed.reuse_freed_cpu_memory()  # no page faults for each step's fresh tensors
-    if device.type == "cuda":  # TF32 matmuls: float32's range, a 10-bit mantissa, much faster
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
-    return config
-
-
-def compile_model(model: nn.Module, tokens: TokenData, config: TrainConfig) -> nn.Module:
-    """torch.compile the model and compile both its graphs now (training and evaluation).
-
-    Static shapes (dynamic=False): training and the estimates use the same (batch, block) shape,
-    so nothing recompiles later (unless a split is too short for eval_iters full batches). The
-    warm-up runs under fork_rng, and its gradients are dropped: it does not change the run.
-    """
-    compiled = torch.compile(model, dynamic=False)
-    device = next(model.parameters()).device
-    x, y = get_batch(tokens.train, config.batch_size, config.block_size, torch.Generator())
-    x, y = x.to(device), y.to(device)
-    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-        compiled.train()
-        compiled(x, y)[1].backward()
-        model.zero_grad(set_to_none=True)
-        compiled.eval()
-        with torch.no_grad():
-            compiled(x, y)
-        compiled.train()
-    return compiled
-
-
-def initial_weights(source: GPT, block_size: int) -> dict[str, torch.Tensor]:
-    """The source model's weights for a model with a context of block_size (<= the source's)."""
-    weights = source.state_dict()
-    if "position_embedding.weight" in weights:
-        weights["position_embedding.weight"] = weights["position_embedding.weight"][:block_size]
-    return weights
+    return lr_at
