@@ -13,7 +13,8 @@ import argparse
 import torch
 from training_steps import random_batches, time_in_turns
 
-from learngpt.model import GPT, GPTConfig
+from learngpt.config import TrainConfig
+from learngpt.model import GPT, GPTConfig, build_optimizer
 
 
 def main() -> None:
@@ -24,6 +25,7 @@ def main() -> None:
     args = parser.parse_args()
 
     V, B, T = 65, args.batch_size, args.block_size
+    adamw = TrainConfig(muon=False, weight_decay=0.1, learning_rate=1e-3, beta2=0.95)
     config = GPTConfig(vocab_size=V, block_size=T)  # 4 layers, 4 heads, 128 channels
     torch.manual_seed(0)
     eager = GPT(config).train()
@@ -31,8 +33,8 @@ def main() -> None:
     compiled_base = GPT(config).train()
     compiled = torch.compile(compiled_base)
     models = {
-        "eager": (eager, eager.configure_optimizer(0.1, 1e-3)),
-        "torch.compile": (compiled, compiled_base.configure_optimizer(0.1, 1e-3)),
+        "eager": (eager, build_optimizer(eager, adamw)),
+        "torch.compile": (compiled, build_optimizer(compiled_base, adamw)),
     }
     batches = random_batches(V, args.steps + 3, B, T)
     warmup, seconds = time_in_turns(models, batches, warmup=3)

@@ -1,4 +1,4 @@
-"""Training steps with and without learngpt.device.reuse_freed_cpu_memory (glibc's malloc).
+"""Training steps with and without reuse_freed_cpu_memory (glibc's malloc).
 
 The two settings take turns, each in a fresh process (malloc's settings hold for a whole
 process) running the same steps of the recipe's model (TrainConfig's defaults, its optimizer,
@@ -22,9 +22,9 @@ import torch
 from training_steps import random_batches
 
 from learngpt.config import TrainConfig
-from learngpt.device import cpu_has_fast_bf16, reuse_freed_cpu_memory
+from learngpt.model import build_optimizer
 from learngpt.runs import build_model
-from learngpt.training.optim import build_optimizer
+from learngpt.training.distributed import cpu_has_fast_bf16, reuse_freed_cpu_memory
 
 SETTINGS = ("reuse", "default")
 

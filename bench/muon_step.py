@@ -16,9 +16,9 @@ import time
 import torch
 
 from learngpt.config import TrainConfig
+from learngpt.model import muon_matrices
 from learngpt.runs import build_model
 from learngpt.training.muon import BatchedMuon
-from learngpt.training.optim import muon_matrices
 
 
 def main() -> None:

@@ -25,7 +25,7 @@ from learngpt.data import encode, load_text, split_text
 from learngpt.evaluate import split_loss
 from learngpt.resources import shakespeare_path
 from learngpt.runs import LOG, load_run
-from learngpt.training.run import train
+from learngpt.training.fit import train
 
 
 def parse_variant(text: str) -> tuple[str, dict]:

@@ -17,8 +17,8 @@ import yaml
 from training_steps import random_batches, time_in_turns
 
 from learngpt.config import TrainConfig
+from learngpt.model import build_optimizer
 from learngpt.runs import build_model
-from learngpt.training.optim import build_optimizer
 
 
 def main() -> None:

@@ -16,8 +16,9 @@ import argparse
 import torch
 from training_steps import random_batches, time_in_turns
 
+from learngpt.config import TrainConfig
 from learngpt.course.nanogpt import NanoGPT
-from learngpt.model import GPT, GPTConfig
+from learngpt.model import GPT, GPTConfig, build_optimizer
 
 
 def main() -> None:
@@ -36,7 +37,8 @@ def main() -> None:
         torch.manual_seed(0)
         config = GPTConfig(V, T, args.n_layers, args.n_heads, args.embed_size, bf16=bf16)
         model = GPT(config).train()
-        models[name] = (model, model.configure_optimizer(0.1, 1e-3))
+        adamw = TrainConfig(muon=False, weight_decay=0.1, learning_rate=1e-3, beta2=0.95)
+        models[name] = (model, build_optimizer(model, adamw))
     course = NanoGPT(V, T, args.embed_size, args.n_layers, args.n_heads, dropout=0.0).train()
     models["course NanoGPT"] = (course, torch.optim.AdamW(course.parameters(), lr=1e-3))
     batches = random_batches(V, args.steps + 5, B, T)

@@ -8,29 +8,44 @@ The public API, for scripts and notebooks:
     ids = learngpt.generate(run.model, prompt_ids, 100)
 
 and the course's classes (learngpt.GPTVer1 ... learngpt.NanoGPT), the tokenizers and configs.
+Each name is imported when it is first used, so that `learngpt train` (which imports this
+package first) loads only what training needs, not the course.
 """
 
-from learngpt.config import CourseConfig, TrainConfig, load_config
-from learngpt.course import *  # noqa: F403
-from learngpt.course import __all__ as _course_all
-from learngpt.errors import UserError
-from learngpt.generate import generate
-from learngpt.model import GPT, GPTConfig
-from learngpt.runs import load_run
-from learngpt.tokenizers import BPETokenizer, CharTokenizer
-from learngpt.training.run import train
+from __future__ import annotations
 
-__all__ = [
-    *_course_all,
-    "BPETokenizer",
-    "CharTokenizer",
-    "CourseConfig",
-    "GPT",
-    "GPTConfig",
-    "TrainConfig",
-    "UserError",
-    "generate",
-    "load_config",
-    "load_run",
-    "train",
-]
+import importlib
+from typing import Any
+
+# each public name and the module it comes from (the course's classes: learngpt.course)
+_HOMES = {
+    "BPETokenizer": "learngpt.tokenizers",
+    "CharTokenizer": "learngpt.tokenizers",
+    "CourseConfig": "learngpt.config",
+    "GPT": "learngpt.model",
+    "GPTConfig": "learngpt.model",
+    "TrainConfig": "learngpt.config",
+    "UserError": "learngpt.errors",
+    "generate": "learngpt.generate",
+    "load_config": "learngpt.config",
+    "load_run": "learngpt.runs",
+    "train": "learngpt.training.fit",
+}
+
+
+def _course_names() -> list[str]:
+    return list(importlib.import_module("learngpt.course").__all__)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__all__":
+        return [*_course_names(), *_HOMES]
+    if name in _HOMES:
+        return getattr(importlib.import_module(_HOMES[name]), name)
+    if not name.startswith("_") and name in _course_names():
+        return getattr(importlib.import_module("learngpt.course"), name)
+    raise AttributeError(f"module 'learngpt' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOMES, *_course_names()})

@@ -55,6 +55,10 @@ class CorruptCheckpoint(UserError):
         super().__init__(f"{problem}; retrain")
         self.problem = problem
 
+    def advised(self, advice: str) -> UserError:
+        """The same problem, ending with `advice` instead of the plain "retrain"."""
+        return UserError(f"{self.problem}; {advice}")
+
 
 def _write(path: Path, data: bytes) -> None:
     """Write `data` to a new file and flush it to the disk (every checkpoint byte goes here)."""

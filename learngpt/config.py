@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import torch
 import yaml
 
 from learngpt.errors import UserError
 from learngpt.fileio import read_text
 from learngpt.model import GPTConfig
-from learngpt.training.schedule import SHAPES
 
 C = TypeVar("C", bound="CourseConfig")
 
@@ -179,6 +179,9 @@ def recipe_model() -> GPTConfig:
     )
 
 
+# The learning-rate schedules' shapes by name (learngpt/training/fit.py draws them: SHAPES).
+LR_SCHEDULES = ("cosine", "wsd")
+
 # Keys that older run directories wrote at the top level, under another name.
 RENAMED = {"vocab_size": "bpe_vocab_size"}
 MODEL_KEYS = {f.name for f in dataclasses.fields(GPTConfig)}
@@ -304,8 +307,8 @@ class TrainConfig:
         _require("muon_ns_steps", 0 < self.muon_ns_steps < 100, "must be in 1 .. 99")
         _require(
             "lr_schedule",
-            self.lr_schedule in SHAPES,
-            f"must be one of {', '.join(repr(s) for s in SHAPES)}",
+            self.lr_schedule in LR_SCHEDULES,
+            f"must be one of {', '.join(repr(s) for s in LR_SCHEDULES)}",
         )
         _require("decay_ratio", 0 < self.decay_ratio <= 1, "must be in (0, 1]")
         _require("max_time", self.max_time >= 0, "must be >= 0 seconds (0: no time limit)")
@@ -323,6 +326,15 @@ class TrainConfig:
         )
         _require("device", device_ok, "must be 'auto', 'cpu', 'cuda' or 'cuda:N'")
         _require("threads", self.threads >= 0, "must be >= 0 (0: torch's default)")
+
+
+def resolve_device(name: str) -> torch.device:
+    """The device a config's `device` key (or a --device flag) names: auto is cuda if present."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise UserError(f"--device {name}: no CUDA GPU is available; use --device cpu")
+    return torch.device(name)
 
 
 @dataclass

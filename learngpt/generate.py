@@ -3,13 +3,17 @@
 Like nanochat's engine, this side owns the cache and imports the model, never the reverse.
 
 `generate(model, idx, n)` yields new token ids; `stream_text` turns them into printable text as
-they come (a byte-level BPE may need two tokens for one character).
+they come (a byte-level BPE may need two tokens for one character). `Sampling` is what a person
+asks of a generation (`learngpt sample`'s flags, the web page's request), checked in one place;
+`sample(model, prompt_ids, settings)` generates as it says.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -72,9 +76,7 @@ def generate(
     # Checked now, not at the first next(): generate() returns a generator.
     if idx.dim() != 2 or idx.shape[1] == 0:
         raise UserError("generate needs a prompt of shape (B, T) with T >= 1 tokens")
-    if max_new_tokens < 0:
-        raise UserError(f"max_new_tokens must be >= 0, got {max_new_tokens}")
-    check_sampling(temperature, top_k, top_p)
+    Sampling(max_new_tokens, temperature, top_k, top_p).check()
     return _generate(model, idx, max_new_tokens, temperature, top_k, top_p, use_kv_cache, generator)
 
 
@@ -136,16 +138,75 @@ def token_chunks(steps: Iterator[torch.Tensor], chunk: int = 16) -> Iterator[int
 MIN_TEMPERATURE = 1e-6
 
 
-def check_sampling(temperature: float, top_k: int | None, top_p: float | None) -> None:
-    """Raise UserError for a sampling setting that means nothing."""
-    if not (temperature >= 0 and math.isfinite(temperature)):
-        raise UserError(
-            f"temperature must be a finite number >= 0 (0 is greedy), got {temperature}"
-        )
-    if top_k is not None and top_k < 1:
-        raise UserError(f"top_k must be a positive integer, got {top_k}")
-    if top_p is not None and not 0 < top_p <= 1:
-        raise UserError(f"top_p must be in (0, 1], got {top_p}")
+@dataclass(frozen=True)
+class Sampling:
+    """How to continue a prompt: the settings `learngpt sample` and the web page take."""
+
+    max_new_tokens: int = 200
+    temperature: float = 1.0  # 0: greedy
+    top_k: int | None = None  # sample from the k likeliest tokens
+    top_p: float | None = None  # ... from the likeliest with this much probability (nucleus)
+    seed: int = 0  # same seed, same text
+    kv_cache: bool = True  # (the course's models have none)
+
+    def problem(self) -> tuple[str, str] | None:
+        """The first setting that means nothing, as (key, what is wrong), or None."""
+        checks = [
+            (
+                "max_new_tokens",
+                self.max_new_tokens >= 0,
+                f"must be >= 0, got {self.max_new_tokens}",
+            ),
+            (
+                "temperature",
+                self.temperature >= 0 and math.isfinite(self.temperature),
+                f"must be a finite number >= 0 (0 is greedy), got {self.temperature}",
+            ),
+            (
+                "top_k",
+                self.top_k is None or self.top_k >= 1,
+                f"must be a positive integer, got {self.top_k}",
+            ),
+            (
+                "top_p",
+                self.top_p is None or 0 < self.top_p <= 1,
+                f"must be in (0, 1], got {self.top_p}",
+            ),
+        ]
+        return next(((key, what) for key, ok, what in checks if not ok), None)
+
+    def check(self) -> None:
+        """Raise UserError naming the first setting that means nothing."""
+        problem = self.problem()
+        if problem:
+            raise UserError(f"{problem[0]} {problem[1]}")
+
+
+def sample(
+    model: torch.nn.Module,
+    prompt_ids: list[int],
+    settings: Sampling,
+    generator: torch.Generator | None = None,
+) -> Iterator[torch.Tensor]:
+    """generate() as `settings` say, from one prompt, on the model's device: the (1,) new ids.
+
+    `generator`: draw from this one (several samples from one seed), else from a new one seeded
+    with settings.seed.
+    """
+    device = device_of(model)
+    if generator is None:
+        generator = torch.Generator(device).manual_seed(settings.seed)
+    context = torch.tensor([prompt_ids], dtype=torch.long, device=device)  # (1, T)
+    s = settings
+    return generate(
+        model, context, s.max_new_tokens, s.temperature, s.top_k, s.top_p, s.kv_cache, generator
+    )
+
+
+def device_of(model: torch.nn.Module) -> torch.device:
+    """Where the model's tensors are (the CPU for a model without any)."""
+    tensor = next(itertools.chain(model.parameters(), model.buffers()), None)
+    return tensor.device if tensor is not None else torch.device("cpu")
 
 
 def filter_logits(

@@ -35,11 +35,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from learngpt.training.muon import BatchedMuon
 
 
 def setting(default, help: str, shape: bool = True):
@@ -99,10 +101,12 @@ class GPTConfig:
     )
 
     def problem(self) -> tuple[str, str] | None:
-        """The first impossible setting, as (key, what is wrong), or None."""
+        """The first impossible setting, as (key, what is wrong), or None: the one check of a
+        model's settings (TrainConfig.validate names it as a config key, GPT() refuses it)."""
         for key in ("block_size", "n_layers", "n_heads", "embed_size"):
             if getattr(self, key) <= 0:
                 return key, "must be a positive integer"
+        head_size = self.embed_size // self.n_heads
         checks = [
             ("vocab_size", self.vocab_size >= 0, "must be >= 0 (0: the tokenizer's)"),
             ("dropout", 0 <= self.dropout < 1, "must be in [0, 1)"),
@@ -111,6 +115,7 @@ class GPTConfig:
                 self.embed_size % self.n_heads == 0,
                 f"({self.embed_size}) must be divisible by n_heads ({self.n_heads})",
             ),
+            ("rotary", not self.rotary or head_size % 2 == 0, "needs an even head size"),
             (
                 "activation",
                 self.activation in ACTIVATIONS,
@@ -350,14 +355,9 @@ class Cache(Protocol):
 class GPT(nn.Module):
     def __init__(self, config: GPTConfig):
         super().__init__()
-        if config.embed_size % config.n_heads:
-            raise ValueError(
-                f"embed_size ({config.embed_size}) must be divisible by n_heads ({config.n_heads})"
-            )
-        if config.rotary and (config.embed_size // config.n_heads) % 2:
-            raise ValueError("rotary needs an even head size (embed_size // n_heads)")
-        if config.activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}")
+        problem = config.problem()
+        if problem:
+            raise ValueError(f"{problem[0]} {problem[1]}")
         self.config = config
         C = config.embed_size
         self.token_embedding = nn.Embedding(config.vocab_size, C)
@@ -442,27 +442,46 @@ class GPT(nn.Module):
             x = x[:, -1:]  # (B, 1, C)
         return self.lm_head(self.ln_f(x))  # (B, T, V)
 
-    def configure_optimizer(
-        self,
-        weight_decay: float,
-        learning_rate: float,
-        betas: tuple[float, float] = (0.9, 0.95),
-    ) -> torch.optim.AdamW:
-        """AdamW that decays the matrices and embeddings only, not the biases and norm gains."""
-        return adamw(list(self.parameters()), weight_decay, learning_rate, betas)
+
+# -- the optimizer (nanochat's setup_optimizers: the one place its param groups are built) -------
+# AdamW alone, or Muon for the blocks' weight matrices plus AdamW for the rest. Muon (Jordan et
+# al. 2024, from the modern nanoGPT speed-runs) keeps a momentum of each matrix's gradient like
+# SGD, but steps along its orthogonalised version (a few Newton-Schulz iterations set every
+# singular value to about 1), so that no single direction dominates an update. It only suits
+# the 2-D weights inside the blocks; the embedding, the head, the biases and the norm gains stay
+# with AdamW. torch.optim.Muon is PyTorch's implementation (run here as BatchedMuon, the same
+# algorithm with fewer, batched products: training/muon.py); with adjust_lr_fn
+# "match_rms_adamw" its update has AdamW's size, so the two share one learning rate and
+# schedule (times `muon_lr_ratio`). A param group may carry an "lr_scale": the trainer sets its
+# learning rate to the schedule's value times that scale. AdamW decays the matrices and
+# embeddings only: decay pulls weights towards 0, which for a norm's gain (that should sit
+# near 1) or a bias is only harm, and they are too few to overfit with.
 
 
-def decay_groups(params: list[nn.Parameter], weight_decay: float) -> list[dict]:
-    """The param groups of every optimizer here: weight decay on matrices and embeddings only.
+def muon_matrices(model: GPT) -> list[nn.Parameter]:
+    """What Muon steps: the blocks' Linear weights (not the (K, C) weights of ffwd_conv, which
+    are 2-D but no linear map)."""
+    return [m.weight for block in model.blocks for m in block.modules() if isinstance(m, nn.Linear)]
 
-    Decay pulls weights towards 0; for a gain that should sit near 1, or a bias, that is only
-    harm, and they are too few to overfit with.
-    """
-    params = [p for p in params if p.requires_grad]  # a tied matrix appears once
-    return [
-        {"params": [p for p in params if p.dim() >= 2], "weight_decay": weight_decay},
-        {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
-    ]
+
+def build_optimizer(model: GPT, config: Any) -> torch.optim.Optimizer:
+    """AdamW over every parameter, or (config.muon) Muon over the blocks' Linear matrices and
+    AdamW over the rest. config: weight_decay, learning_rate, beta1, beta2, muon, muon_*."""
+    betas = (config.beta1, config.beta2)
+    if not config.muon:
+        return adamw(list(model.parameters()), config.weight_decay, config.learning_rate, betas)
+    matrices = muon_matrices(model)
+    chosen = {id(p) for p in matrices}
+    rest = [p for p in model.parameters() if id(p) not in chosen]
+    muon = BatchedMuon(
+        [{"params": matrices, "lr_scale": config.muon_lr_ratio}],
+        lr=config.learning_rate * config.muon_lr_ratio,
+        weight_decay=config.weight_decay,
+        momentum=config.muon_momentum,
+        ns_steps=config.muon_ns_steps,
+        adjust_lr_fn="match_rms_adamw",
+    )
+    return Optimizers(muon, adamw(rest, config.weight_decay, config.learning_rate, betas))
 
 
 def adamw(
@@ -471,7 +490,67 @@ def adamw(
     learning_rate: float,
     betas: tuple[float, float],
 ) -> torch.optim.AdamW:
-    """AdamW over decay_groups(params); fused (all parameters in one pass) on CPU and CUDA."""
+    """AdamW with weight decay on matrices and embeddings only; fused (all parameters in one
+    pass) on CPU and CUDA."""
+    params = [p for p in params if p.requires_grad]  # a tied matrix appears once
+    groups = [
+        {"params": [p for p in params if p.dim() >= 2], "weight_decay": weight_decay},
+        {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
+    ]
     fused = all(p.device.type in ("cpu", "cuda") for p in params)
-    groups = decay_groups(params, weight_decay)
     return torch.optim.AdamW(groups, lr=learning_rate, betas=betas, fused=fused)
+
+
+class Optimizers(torch.optim.Optimizer):
+    """Several optimizers over disjoint parameters, stepped as one.
+
+    param_groups lists every group of every optimizer (the loop sets their learning rates), and
+    state_dict() is one ordinary optimizer state dict (parameters numbered across all of them),
+    so a checkpoint stores it like any other optimizer's.
+    """
+
+    def __init__(self, *optimizers: torch.optim.Optimizer):
+        self.optimizers = optimizers  # no super().__init__: the parts hold the state
+
+    @property
+    def param_groups(self) -> list[dict[str, Any]]:
+        return [group for opt in self.optimizers for group in opt.param_groups]
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for opt in self.optimizers:
+            opt.zero_grad(set_to_none=set_to_none)
+
+    @torch.no_grad()
+    def step(self, closure=None) -> None:
+        for opt in self.optimizers:
+            opt.step()
+
+    def state_dict(self) -> dict[str, Any]:
+        state, groups, offset = {}, [], 0
+        for opt in self.optimizers:
+            sd = opt.state_dict()
+            state.update({offset + i: s for i, s in sd["state"].items()})
+            for group in sd["param_groups"]:
+                groups.append({**group, "params": [offset + i for i in group["params"]]})
+            offset += sum(len(g["params"]) for g in sd["param_groups"])
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        groups = iter(state_dict["param_groups"])
+        offset = 0
+        for opt in self.optimizers:
+            mine = [next(groups) for _ in opt.param_groups]
+            count = sum(len(g["params"]) for g in mine)
+            opt.load_state_dict(
+                {
+                    "state": {
+                        i - offset: s
+                        for i, s in state_dict["state"].items()
+                        if offset <= int(i) < offset + count
+                    },
+                    "param_groups": [
+                        {**g, "params": [i - offset for i in g["params"]]} for g in mine
+                    ],
+                }
+            )
+            offset += count

@@ -2,20 +2,31 @@
 
 config.yaml       the config the run trains with (every key)
 tokenizer.json    the tokenizer (char: built from the whole text; bpe: trained on train text)
-run.json          where the text came from (path, size, SHA-256), processes and rows per rank
+run.json          where the data came from (path, SHA-256), processes and rows per rank
+train.bin, val.bin, meta.json   a text run's token files (learngpt/data.py): with the
+                  tokenizer.json above, the run directory is a token directory of its own
 log.jsonl         one JSON object per evaluation
 loss.png          the loss curves
 latest.json, best.json, ckpt-*/   the checkpoints (learngpt/checkpoint.py)
+.lock             one trainer per run directory (below)
+
+One trainer per run directory: an OS advisory lock on `.lock` inside it. The lock is flock(2)
+on an open file: the kernel releases it when the process ends, however it ends (a kill -9
+included), so a lock left by a dead trainer never blocks. The file itself stays (deleting it
+would let two trainers lock two different files); it holds the pid of the last process that
+locked it, for the refusal's message only.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import fcntl
 import hashlib
 import json
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,19 +35,26 @@ import torch
 import yaml
 
 from learngpt import checkpoint
-from learngpt.config import ConfigError, TrainConfig, config_from_dict
-from learngpt.device import resolve_device
+from learngpt.config import ConfigError, TrainConfig, config_from_dict, resolve_device
+from learngpt.data import META, TRAIN, VAL
 from learngpt.errors import UserError
-from learngpt.fileio import TEXT_FILE, atomic_write_text, read_bytes, read_text
+from learngpt.fileio import (
+    TEXT_FILE,
+    atomic_write_text,
+    read_bytes,
+    read_text,
+    sweep_temporary_files,
+)
 from learngpt.model import GPT, GPTConfig
-from learngpt.runlock import ANY, RunLock, check_free
-from learngpt.tokenizers import Tokenizer
+from learngpt.tokenizers import TOKENIZER_FILE, Tokenizer
 
 CONFIG = "config.yaml"
-TOKENIZER = "tokenizer.json"
+TOKENIZER = TOKENIZER_FILE  # a text run's token files share it
 RUN_INFO = "run.json"
 LOG = "log.jsonl"
 PLOT = "loss.png"
+LOCK = ".lock"
+ANY = object()  # expect_latest for --overwrite: whatever the directory holds now is replaced
 
 
 def prepare_out_dir(path: str | Path) -> Path:
@@ -109,7 +127,7 @@ class RunDir:
     """A run directory and every file in it: config, tokenizer, run.json, log, plot, checkpoints.
 
     Reading never writes. Only the trainer's main process writes, after every check has passed
-    (learngpt/training/run.py); `claim()` is where it starts to.
+    (learngpt/training/fit.py); `claim()` is where it starts to.
     """
 
     def __init__(self, path: str | Path):
@@ -120,7 +138,7 @@ class RunDir:
 
     # -- reading
     def check_free(self) -> None:
-        """UserError if another trainer holds the directory now (learngpt/runlock.py)."""
+        """UserError if another trainer holds the directory now (below)."""
         check_free(self.path)
 
     def has_checkpoint(self, which: str = "latest") -> bool:
@@ -163,7 +181,7 @@ class RunDir:
         """Create the directory (checked writable) and lock it for a run that writes into it
         until the block ends: the one place a run starts writing.
 
-        The lock (learngpt/runlock.py) is one trainer's per directory; `expect_latest`: the
+        The lock (below) is one trainer's per directory; `expect_latest`: the
         checkpoint latest.json named when the run was checked (None: none; ANY: --overwrite),
         refused if another trainer changed it since. UserError naming the holder's pid.
         """
@@ -172,8 +190,9 @@ class RunDir:
             yield self
 
     def clear(self) -> None:
-        """Forget an earlier run (only for a new run or with --overwrite)."""
-        for name in ("latest.json", "best.json", LOG, PLOT):
+        """Forget an earlier run (only for a new run or with --overwrite): its checkpoints, log,
+        plot and token files (meta.json first: without it the others no longer count)."""
+        for name in ("latest.json", "best.json", LOG, PLOT, META, TRAIN, VAL):
             (self.path / name).unlink(missing_ok=True)
         checkpoint.remove_unused(self.path)
 
@@ -237,3 +256,95 @@ def load_run(run_dir: str | Path, which: str = "best", device: str = "auto") -> 
     torch_device = resolve_device(device)
     model.to(torch_device).eval()
     return LoadedRun(config, tokenizer, model, manifest, torch_device, which, run_dir)
+
+
+# -- the lock --------------------------------------------------------------------------------------
+
+
+def check_free(run_dir: str | Path) -> None:
+    """UserError if a trainer holds `run_dir` now (checked first, before reading the run, so a
+    second trainer is told so, not that a checkpoint vanished under it). Creates nothing."""
+    path = Path(run_dir) / LOCK
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return  # no lock file: no trainer ever held it (or we cannot tell: acquire() will)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise UserError(_in_use(path.parent, _holder(fd))) from None
+    finally:
+        os.close(fd)
+
+
+class RunLock:
+    """Held from `acquire()` until `release()` (or the process's end).
+
+    `expect_latest`: the checkpoint directory latest.json named when the run was checked (None:
+    no checkpoint). If another trainer changed it before this one got the lock, the checks
+    no longer hold and acquire() refuses.
+    """
+
+    def __init__(self, run_dir: str | Path, expect_latest: str | None | object = ANY):
+        self.path = Path(run_dir) / LOCK
+        self.expect_latest = expect_latest
+        self.fd: int | None = None
+
+    def acquire(self) -> RunLock:
+        """Lock the run directory (which must exist), or UserError naming the holder's pid."""
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _holder(fd)
+            os.close(fd)
+            raise UserError(_in_use(self.path.parent, holder)) from None
+        except BaseException:
+            os.close(fd)
+            raise
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self.fd = fd
+        self._check_unchanged()
+        sweep_temporary_files(self.path.parent)  # left by a killed trainer; none is writing now
+        return self
+
+    def _check_unchanged(self) -> None:
+        if self.expect_latest is ANY:
+            return
+        run_dir = self.path.parent
+        has = checkpoint.has_checkpoint(run_dir)
+        latest = checkpoint.read_manifest(run_dir)["dir"] if has else None
+        if latest != self.expect_latest:
+            self.release()
+            raise UserError(
+                f"another learngpt train changed {self.path.parent} while this one was "
+                "starting; look at it, then train again"
+            )
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # closing the only descriptor drops the lock
+            self.fd = None
+
+    def __enter__(self) -> RunLock:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+def _in_use(run_dir: Path, holder: str) -> str:
+    return (
+        f"{run_dir} is in use by another learngpt train (process {holder}); wait for it to "
+        "end, stop it, or train into another --out"
+    )
+
+
+def _holder(fd: int) -> str:
+    """The pid the holder wrote (it writes it just after locking: wait a moment for it)."""
+    for _ in range(50):
+        with contextlib.suppress(OSError, ValueError):
+            return str(int(os.pread(fd, 32, 0).decode().strip()))
+        time.sleep(0.01)
+    return "unknown"

@@ -29,7 +29,7 @@ HELPER = textwrap.dedent(
     import torch._dynamo  # noqa: F401  (the optimizers import it on first use: seconds)
     from learngpt import commands
     from learngpt.plots import pyplot
-    from learngpt.training import run  # noqa: F401  (imported once, before any fork)
+    from learngpt.training import fit  # noqa: F401  (imported once, before any fork)
 
     pyplot().figure()  # matplotlib's imports and font cache, once too
     from learngpt.tokenizers.bpe import GPT2_SPLIT_PATTERN

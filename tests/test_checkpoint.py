@@ -16,16 +16,18 @@ import pytest
 import torch
 
 from learngpt import checkpoint
+from learngpt.config import TrainConfig
 from learngpt.errors import UserError
-from learngpt.model import GPT, GPTConfig
+from learngpt.model import GPT, GPTConfig, build_optimizer
 
 CONFIG = GPTConfig(vocab_size=20, block_size=8, n_layers=1, n_heads=2, embed_size=8)
+ADAMW = TrainConfig(muon=False, weight_decay=0.1, learning_rate=1e-2, beta2=0.95)
 
 
 def tiny_model_and_optimizer(seed: int = 0):
     torch.manual_seed(seed)
     model = GPT(CONFIG)
-    optimizer = model.configure_optimizer(0.1, 1e-2)
+    optimizer = build_optimizer(model, ADAMW)
     x = torch.randint(20, (2, 8))
     _, loss = model(x, x)
     loss.backward()
@@ -154,12 +156,14 @@ SAVE_IN_A_LOOP = textwrap.dedent(
     import sys, time, torch
     from pathlib import Path
     from learngpt import checkpoint
-    from learngpt.model import GPT, GPTConfig
+    from learngpt.config import TrainConfig
+    from learngpt.model import GPT, GPTConfig, build_optimizer
 
     run_dir = Path(sys.argv[1])
     torch.manual_seed(0)
     model = GPT(GPTConfig(vocab_size=20, block_size=8, n_layers=1, n_heads=2, embed_size=8))
-    optimizer = model.configure_optimizer(0.1, 1e-2)
+    adamw = TrainConfig(muon=False, weight_decay=0.1, learning_rate=1e-2, beta2=0.95)
+    optimizer = build_optimizer(model, adamw)
     info = {"step": 1, "config": {}}
     checkpoint.save_checkpoint(run_dir, model, optimizer, {}, info)
     real_write = checkpoint._write

@@ -17,8 +17,9 @@ from forked_cli import ForkedCLI, wait_for
 from trainer_helpers import TINY, write_text
 
 from learngpt import checkpoint
+from learngpt.config import TrainConfig
 from learngpt.interrupts import interrupts_deferred
-from learngpt.model import GPT, GPTConfig
+from learngpt.model import GPT, GPTConfig, build_optimizer
 from learngpt.runs import load_run
 
 RUNS = 24
@@ -91,7 +92,8 @@ def test_an_interrupted_commit_never_deletes_what_a_manifest_names(tmp_path, mon
     second Ctrl-C did before the save deferred it): the checkpoint it names stays."""
     torch.manual_seed(0)
     model = GPT(GPTConfig(vocab_size=20, block_size=8, n_layers=1, n_heads=2, embed_size=8))
-    optimizer = model.configure_optimizer(0.1, 1e-2)
+    adamw = TrainConfig(muon=False, weight_decay=0.1, learning_rate=1e-2, beta2=0.95)
+    optimizer = build_optimizer(model, adamw)
     checkpoint.save_checkpoint(tmp_path, model, optimizer, {}, {"step": 1, "config": {}})
     real = checkpoint.atomic_write_text
 

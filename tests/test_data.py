@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from learngpt import CharTokenizer, UserError
-from learngpt.data import encode_splits, get_batch, load_text, split_data
+from learngpt.data import Batches, encode_splits, get_batch, load_text, split_data
 from learngpt.tokenizers import Tokenizer, UnknownCharactersError
 
 # --- the character tokenizer ------------------------------------------------------------------
@@ -163,3 +163,22 @@ def test_a_text_too_short_for_the_block_size_is_a_user_error():
         get_batch(torch.arange(8), 2, 8, rng)
     message = str(error.value)
     assert "8 tokens" in message and "block_size 8" in message and "9" in message
+
+
+def test_the_batches_resume_where_their_state_dict_says():
+    data = torch.arange(1000)
+    batches = Batches(data, 4, 8, seed=3, rows=None)
+    for _ in range(3):
+        next(batches)
+    state = {k: v.clone() for k, v in batches.state_dict().items()}
+    after = [next(batches) for _ in range(2)]
+    again = Batches(data, 4, 8, seed=99, rows=None)  # another seed: the state decides
+    again.load_state_dict(state)
+    for (x, y), (x2, y2) in zip(after, [next(again) for _ in range(2)], strict=True):
+        assert torch.equal(x, x2) and torch.equal(y, y2)
+    # a process's rows are its share of the same global batch
+    half = Batches(data, 4, 8, seed=99, rows=slice(2, 4))
+    half.load_state_dict(state)
+    assert torch.equal(next(half)[0], after[0][0][2:4])
+    with pytest.raises(UserError, match="batch state"):
+        again.load_state_dict({})

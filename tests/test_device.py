@@ -1,4 +1,4 @@
-"""learngpt.device.reuse_freed_cpu_memory (device choice and the bf16 probe: test_train.py)."""
+"""reuse_freed_cpu_memory (learngpt/training/distributed.py); the bf16 probe: test_train.py."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 # Like a training step: tensors of a few MB live together, then all are freed; the step repeats.
 CHURN = """
 import ctypes, ctypes.util, resource, sys, torch
-from learngpt.device import reuse_freed_cpu_memory
+from learngpt.training.distributed import reuse_freed_cpu_memory
 # Start from glibc at its worst: every big block is its own mmap, handed back when freed.
 libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
 M_MMAP_THRESHOLD = -3  # a fixed threshold also stops glibc from adapting it

@@ -18,7 +18,7 @@ from trainer_helpers import TINY, assert_user_error, run_cli, snapshot
 from learngpt import checkpoint
 from learngpt.errors import UserError
 from learngpt.fileio import read_bytes
-from learngpt.training.run import check_run
+from learngpt.training.plan import TrainRequest, check_run
 
 trained_template = trainer_helpers.trained_template
 trained_run = trainer_helpers.trained_run
@@ -140,7 +140,7 @@ def test_an_edited_config_yaml_is_named_on_resume(trained_run):
     # the checks say nothing: `train --nproc N` runs them in the launcher too, rank 0 alone warns
     checks = io.StringIO()
     with contextlib.redirect_stderr(checks):
-        check_run(None, trained_run.out, None, True, False, None, {"max_iters": 7})
+        check_run(TrainRequest(trained_run.out, resume=True, overrides={"max_iters": 7}))
     assert checks.getvalue() == ""
     result = run_cli("train", "--out", trained_run.out, "--resume", *TINY, "--max-iters", "7")
     assert result.rc == 0, result.err

@@ -7,6 +7,7 @@ import math
 import pytest
 import torch
 
+from learngpt.config import TrainConfig
 from learngpt.errors import UserError
 from learngpt.generate import KVCache, filter_logits, generate, token_chunks
 from learngpt.model import (
@@ -14,6 +15,7 @@ from learngpt.model import (
     GPTConfig,
     ShortConvFunction,
     apply_rotary,
+    build_optimizer,
     explicit_causal_attention,
     rotary_tables,
 )
@@ -93,7 +95,8 @@ def test_tied_weights_share_one_matrix():
 @pytest.mark.parametrize("switches", SWITCHES)
 def test_optimizer_decays_matrices_only(switches):
     model = small_model(**switches)
-    optimizer = model.configure_optimizer(weight_decay=0.1, learning_rate=1e-3, betas=(0.9, 0.99))
+    adamw = TrainConfig(muon=False, weight_decay=0.1, learning_rate=1e-3, beta2=0.99)
+    optimizer = build_optimizer(model, adamw)
     assert isinstance(optimizer, torch.optim.AdamW)
     decay, no_decay = optimizer.param_groups
     assert decay["weight_decay"] == 0.1 and no_decay["weight_decay"] == 0.0
@@ -332,7 +335,8 @@ def test_rms_norm_gives_unit_root_mean_square():
 def test_it_learns_a_repeating_pattern(switches):
     model = small_model(**switches).train()
     data = torch.tensor([0, 1, 2, 3, 4, 5, 6] * 20)
-    optimizer = model.configure_optimizer(weight_decay=0.1, learning_rate=1e-2)
+    adamw = TrainConfig(muon=False, weight_decay=0.1, learning_rate=1e-2, beta2=0.95)
+    optimizer = build_optimizer(model, adamw)
     x, y = data[:-1].unfold(0, 8, 7), data[1:].unfold(0, 8, 7)  # (B, 8) windows
     first = None
     for _ in range(60):

@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from learngpt.config import TrainConfig
+from learngpt.model import muon_matrices
 from learngpt.runs import build_model
 from learngpt.training.muon import BatchedMuon, orthogonalize
-from learngpt.training.optim import muon_matrices
 
 
 def train_steps(optimizer_class, steps=4, **options):

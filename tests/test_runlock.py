@@ -14,7 +14,7 @@ import pytest
 from forked_cli import cli_fixture, wait_for  # noqa: F401 (the fixture `cli`)
 from trainer_helpers import TINY, assert_user_error, run_cli, snapshot, write_text
 
-from learngpt.runlock import LOCK
+from learngpt.runs import LOCK
 
 FOREVER = [*TINY, "--max-iters", "100000", "--eval-interval", "50"]
 

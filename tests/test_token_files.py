@@ -14,12 +14,12 @@ import torch
 from test_ddp import FLOAT32, assert_same_run, weights
 from trainer_helpers import TINY, run_cli, write_text
 
-from learngpt.data import get_batch
+from learngpt.data import TokenFile, check_splits_long_enough, get_batch, open_token_dir
 from learngpt.evaluate import split_loss, spread_windows
 from learngpt.model import GPT, GPTConfig
 from learngpt.prepare import PrepareOptions, prepare
-from learngpt.token_files import TokenFile, token_splits
 from learngpt.tokenizers import BPETokenizer, Tokenizer
+from learngpt.training.plan import TOKENS_REMEDY, token_dir_data
 
 TOKENS = [a for a in TINY if a not in ("--tokenizer", "char")]  # the directory's tokenizer
 
@@ -68,14 +68,15 @@ def test_the_training_data_is_memory_mapped_not_loaded(tmp_path):
     meta["tokens"]["train"] = big
     (folder / "meta.json").write_text(json.dumps(meta))
     before = rss_anon()
-    _, splits = token_splits(folder, "", None)  # what a run's read_data gives for a directory
-    splits.check_length(64, folder)
-    get_batch(splits.train, 64, 64, torch.Generator().manual_seed(0))
-    spread_windows(splits.train, 64, 400)
-    assert isinstance(splits.train, TokenFile) and len(splits.train) == big
-    assert splits.to(torch.device("cpu")).train is splits.train  # never loaded to move it
+    data, lengths = token_dir_data(folder, "", None)  # what a run's plan finds in a directory
+    check_splits_long_enough(lengths, 64, folder, TOKENS_REMEDY)
+    tokens = open_token_dir(data.folder)  # what the run then reads
+    get_batch(tokens.train, 64, 64, torch.Generator().manual_seed(0))
+    spread_windows(tokens.train, 64, 400)
+    assert isinstance(tokens.train, TokenFile) and len(tokens.train) == big
+    assert tokens.train.to(torch.device("cpu")) is tokens.train  # never loaded to move it
     assert rss_anon() - before < 50e6
-    assert splits.source["data_sha256"] == meta["tokens_sha256"]
+    assert data.source["data_sha256"] == meta["tokens_sha256"]
 
 
 def test_train_on_a_prepared_directory_resumes_exactly_and_evaluates(tmp_path):

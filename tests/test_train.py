@@ -13,16 +13,16 @@ import time
 import pytest
 import torch
 import yaml
-from trainer_helpers import TINY, run_cli, train_tiny, write_text
+from trainer_helpers import TINY, run_cli, snapshot, train_tiny, write_text
 
+import learngpt.data
 from learngpt import checkpoint
 from learngpt.config import TrainConfig
 from learngpt.data import encode_splits
+from learngpt.model import Optimizers, build_optimizer
 from learngpt.runs import build_model, config_from_checkpoint, load_run, load_tokenizer
-from learngpt.training import loop as training
+from learngpt.training.fit import lr_schedule
 from learngpt.training.loop import estimate_loss
-from learngpt.training.optim import Optimizers, build_optimizer
-from learngpt.training.schedule import lr_schedule
 
 
 def latest_weights(out) -> dict[str, torch.Tensor]:
@@ -199,7 +199,7 @@ def test_interrupted_and_resumed_equals_uninterrupted(tmp_path, monkeypatch, swi
     assert train_tiny(tmp_path / "whole", data, *extra).rc == 0
 
     calls = {"n": 0}
-    real_get_batch = training.get_batch
+    real_get_batch = learngpt.data.get_batch
 
     def get_batch_then_ctrl_c(*args, **kwargs):
         calls["n"] += 1
@@ -207,9 +207,9 @@ def test_interrupted_and_resumed_equals_uninterrupted(tmp_path, monkeypatch, swi
             os.kill(os.getpid(), signal.SIGINT)
         return real_get_batch(*args, **kwargs)
 
-    monkeypatch.setattr(training, "get_batch", get_batch_then_ctrl_c)
+    monkeypatch.setattr(learngpt.data, "get_batch", get_batch_then_ctrl_c)
     stopped = train_tiny(tmp_path / "split", data, *extra)
-    monkeypatch.setattr(training, "get_batch", real_get_batch)
+    monkeypatch.setattr(learngpt.data, "get_batch", real_get_batch)
     assert stopped.rc == 130
     assert "learngpt train --out" in stopped.err and "--resume" in stopped.err
     stopped_at = checkpoint.read_manifest(tmp_path / "split")["step"]
@@ -303,11 +303,61 @@ def test_model_config_comes_from_the_train_configs_model_section():
 
 def test_bf16_falls_back_to_float32_on_a_cpu_without_bfloat16_kernels(tmp_path, monkeypatch):
     # On an AVX2 laptop bfloat16 matmuls are emulated and slower than float32: train in float32.
-    from learngpt.training import run as trainer
+    from learngpt.training import distributed
 
-    monkeypatch.setattr(trainer, "cpu_has_fast_bf16", lambda: False)
+    monkeypatch.setattr(distributed, "cpu_has_fast_bf16", lambda: False)
     data = write_text(tmp_path / "text.txt")
     result = train_tiny(tmp_path / "run", data, "--bf16")
     assert result.rc == 0, result.err
     assert "no bfloat16 kernels" in result.err
     assert yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())["model"]["bf16"] is False
+
+
+def test_a_text_run_keeps_its_token_files_and_resumes_without_the_text(tmp_path):
+    """`--data FILE.txt` writes the text's token files into the run directory as `learngpt
+    prepare` writes them; --resume and eval then need nothing outside the run directory."""
+    data = write_text(tmp_path / "text.txt")
+    constant = ["--warmup-iters", "0", "--min-lr-ratio", "1"]  # max_iters leaves the rate alone
+    whole, split = tmp_path / "whole", tmp_path / "split"
+    assert train_tiny(whole, data, *constant, "--max-iters", "9").rc == 0
+    assert train_tiny(split, data, *constant).rc == 0
+    prepared = tmp_path / "prepared"
+    result = run_cli("prepare", "--data", data, "--out", prepared, "--tokenizer", "char")
+    assert result.rc == 0, result.err
+    for name in ("train.bin", "val.bin", "tokenizer.json"):  # the same ids, the same vocabulary
+        assert (split / name).read_bytes() == (prepared / name).read_bytes(), name
+    meta, theirs = (json.loads((d / "meta.json").read_text()) for d in (split, prepared))
+    assert meta["tokens"] == theirs["tokens"] and meta["tokens_sha256"] == theirs["tokens_sha256"]
+    assert meta["files"][0]["sha256"] == theirs["files"][0]["sha256"]
+
+    data.rename(tmp_path / "moved.txt")  # the text is gone from where the run found it
+    resumed = run_cli("train", "--out", split, "--resume", "--max-iters", "9")
+    assert resumed.rc == 0, resumed.err
+    a, b = latest_weights(whole), latest_weights(split)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    evaluated = run_cli("eval", "--out", split, "--json")
+    assert evaluated.rc == 0, evaluated.err
+    assert json.loads(evaluated.out)["chars"] == json.loads(evaluated.out)["tokens"]  # one a char
+
+
+def test_resume_refuses_another_text_than_the_run_started_on(tmp_path):
+    data = write_text(tmp_path / "text.txt")
+    out = tmp_path / "run"
+    assert train_tiny(out, data).rc == 0
+    same = run_cli("train", "--out", out, "--resume", "--data", data, "--max-iters", "7")
+    assert same.rc == 0, same.err
+    other = write_text(tmp_path / "other.txt", 7000)
+    refused = run_cli("train", "--out", out, "--resume", "--data", other, "--max-iters", "8")
+    assert refused.rc == 2 and "is not the text the run" in refused.err
+    assert checkpoint.read_manifest(out)["step"] == 7
+
+
+def test_a_run_never_clears_away_token_files_it_did_not_write(tmp_path):
+    data = write_text(tmp_path / "text.txt")
+    tokens = tmp_path / "tokens"
+    assert run_cli("prepare", "--data", data, "--out", tokens, "--tokenizer", "char").rc == 0
+    before = snapshot(tokens)
+    for argv in (["--data", data, "--out", tokens], ["--data", tokens, "--out", tokens]):
+        refused = run_cli("train", *argv, *TINY, "--overwrite")
+        assert refused.rc == 2 and "another --out" in refused.err, refused.err
+        assert snapshot(tokens) == before

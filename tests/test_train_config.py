@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from learngpt.commands import build_parser
-from learngpt.commands.arguments import config_overrides
+from learngpt.commands.train import config_overrides
 from learngpt.config import ConfigError, TrainConfig, config_from_dict, load_config
 from learngpt.model import GPTConfig
 

@@ -3,12 +3,16 @@
 A user error (learngpt.errors.UserError, a bad flag) prints a single `error: ...` line on stderr
 and exits with status 2; the machine refusing (a full disk, no permission) also prints one line
 and exits with 1; Ctrl-C exits with 130. `--debug` shows the traceback instead.
+
+Each command's module is imported only when that command runs (`learngpt train` never loads the
+course, the web server or GPT-2 interop); `learngpt --help` imports them all to list them.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import importlib
 import os
 import sys
 from collections.abc import Sequence
@@ -22,42 +26,44 @@ DESCRIPTION = (
 )
 
 
-def build_parser() -> ArgumentParser:
-    from learngpt.commands import (
-        answers,
-        bpe_explore,
-        course,
-        demo,
-        eval,
-        experiment,
-        export_hf,
-        import_hf,
-        prepare,
-        sample,
-        serve,
-        train,
-    )
+# The sub-commands in the order `learngpt --help` lists them; each is learngpt.commands.<module>
+# with add_command(subparsers) and run(args).
+COMMANDS = {
+    "demo": "demo",
+    "prepare": "prepare",
+    "train": "train",
+    "sample": "sample",
+    "eval": "eval",
+    "experiment": "experiment",
+    "answers": "answers",
+    "bpe-explore": "bpe_explore",
+    "import-hf": "import_hf",
+    "export-hf": "export_hf",
+    "course": "course",
+    "serve": "serve",
+}
 
+
+def chosen_command(argv: Sequence[str]) -> str | None:
+    """The sub-command that argv names (its first word that is not an option), if it is one."""
+    words = [a for a in argv if not a.startswith("-")]
+    return words[0] if words and words[0] in COMMANDS else None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> ArgumentParser:
+    """The parser for argv: the command it names in full (the others by name only, so that a
+    typo is still told the choices), or every command when it names none."""
     parser = ArgumentParser(prog="learngpt", description=DESCRIPTION)
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     commands = parser.add_subparsers(
         dest="command", metavar="COMMAND", required=True, parser_class=ArgumentParser
     )
-    for module in (
-        demo,
-        prepare,
-        train,
-        sample,
-        eval,
-        experiment,
-        answers,
-        bpe_explore,
-        import_hf,
-        export_hf,
-        course,
-        serve,
-    ):
-        module.add_command(commands)
+    chosen = chosen_command(argv or [])
+    for name, module in COMMANDS.items():
+        if chosen in (None, name):
+            importlib.import_module(f"learngpt.commands.{module}").add_command(commands)
+        else:
+            commands.add_parser(name)
     return parser
 
 
@@ -74,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     try:
-        args, unknown = build_parser().parse_known_args(argv)
+        args, unknown = build_parser(argv).parse_known_args(argv)
         if unknown:  # name the sub-command whose --help lists the flags
             raise UserError(
                 f"unrecognized arguments: {' '.join(unknown)}; see 'learngpt {args.command} --help'"

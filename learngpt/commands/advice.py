@@ -6,7 +6,6 @@ import contextlib
 from collections.abc import Iterator
 
 from learngpt.checkpoint import CorruptCheckpoint
-from learngpt.errors import UserError
 
 
 @contextlib.contextmanager
@@ -17,7 +16,7 @@ def checkpoint_advice(advice: str | None) -> Iterator[None]:
     except CorruptCheckpoint as exc:
         if advice is None:
             raise
-        raise UserError(f"{exc.problem}; {advice}") from None
+        raise exc.advised(advice) from None
 
 
 def other_checkpoint(which: str) -> str:

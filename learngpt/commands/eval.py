@@ -1,7 +1,8 @@
 """`learngpt eval`: the exact mean loss of a trained run over a whole split of its data.
 
-A text file is split and encoded here; a token directory (`learngpt prepare`) is read in place,
-window by window, so a split bigger than memory streams.
+The run's own token files (a text run writes them into its run directory) or a token directory
+(`learngpt prepare`) are read in place, window by window, so a split bigger than memory streams;
+a text file given with --data is split and encoded here.
 
 learngpt eval --out DIR [--split val|train] [--json]
 """
@@ -15,11 +16,17 @@ import sys
 from pathlib import Path
 
 from learngpt.commands.advice import checkpoint_advice, other_checkpoint
-from learngpt.data import encode, load_text, split_text
+from learngpt.data import (
+    encode,
+    holds_token_files,
+    is_token_dir,
+    load_text,
+    open_token_dir,
+    split_text,
+)
 from learngpt.errors import UserError
 from learngpt.evaluate import split_loss
-from learngpt.runs import load_run, read_run_info
-from learngpt.token_files import is_token_dir, open_token_dir
+from learngpt.runs import LoadedRun, load_run, read_run_info
 
 
 def add_command(commands: argparse._SubParsersAction) -> None:
@@ -43,21 +50,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--batch-size must be a positive integer, got {args.batch_size}")
     with checkpoint_advice(other_checkpoint(args.checkpoint)):
         loaded = load_run(args.out, args.checkpoint, args.device)
-    data_path = args.data or read_run_info(Path(args.out)).get("data")
-    if not data_path:
-        raise UserError(f"{args.out} does not say which text it trained on; pass --data FILE")
-    if is_token_dir(data_path):  # token files, read in place: the split streams from disk
-        tokens_dir = open_token_dir(data_path, loaded.config.gpt2_dir)
-        data = tokens_dir.val if args.split == "val" else tokens_dir.train
-        split_text_ = None
-    else:
-        text = load_text(data_path)
-        train_text, val_text = split_text(text, loaded.config.train_ratio)
-        split_text_ = val_text if args.split == "val" else train_text
-        try:
-            data = encode(loaded.tokenizer, split_text_)
-        except UserError as exc:
-            raise UserError(f"data file {data_path}: {exc}; evaluate on the run's text") from None
+    data, split_chars = split_to_evaluate(args, loaded)
     loss, tokens = split_loss(
         model=loaded.model,
         data=data,
@@ -66,8 +59,8 @@ def run(args: argparse.Namespace) -> int:
     )
     # the characters those predictions cover: all but the first token's (unknown for ids)
     chars = None
-    if split_text_ is not None:
-        chars = len(split_text_) - len(loaded.tokenizer.decode(data[:1].tolist()))
+    if split_chars is not None:
+        chars = split_chars - len(loaded.tokenizer.decode(data[:1].tolist()))
     result = {
         "split": args.split,
         "loss": loss,
@@ -88,3 +81,24 @@ def run(args: argparse.Namespace) -> int:
         )
     sys.stdout.flush()
     return 0
+
+
+def split_to_evaluate(args: argparse.Namespace, loaded: LoadedRun):
+    """The split's ids, and the characters of text they encode (None if unknown: ids only).
+
+    --data, else the run's own token files (a text run's), else the data run.json names.
+    """
+    out = Path(args.out)
+    data_path = args.data or (out if holds_token_files(out) else read_run_info(out).get("data"))
+    if not data_path:
+        raise UserError(f"{args.out} does not say which text it trained on; pass --data FILE")
+    if is_token_dir(data_path):  # token files, read in place: the split streams from disk
+        tokens = open_token_dir(data_path, loaded.config.gpt2_dir)
+        return tokens.split(args.split), tokens.meta.get("chars", {}).get(args.split)
+    text = load_text(data_path)
+    train_text, val_text = split_text(text, loaded.config.train_ratio)
+    part = val_text if args.split == "val" else train_text
+    try:
+        return encode(loaded.tokenizer, part), len(part)
+    except UserError as exc:
+        raise UserError(f"data file {data_path}: {exc}; evaluate on the run's text") from None

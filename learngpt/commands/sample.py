@@ -17,7 +17,7 @@ import torch
 from learngpt.commands.advice import checkpoint_advice, other_checkpoint
 from learngpt.commands.arguments import add_max_new_tokens, non_negative, positive
 from learngpt.errors import UserError
-from learngpt.generate import encode_prompt, generate, stream_text, token_chunks
+from learngpt.generate import Sampling, encode_prompt, sample, stream_text, token_chunks
 from learngpt.runs import load_run
 
 
@@ -53,8 +53,17 @@ def add_command(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.top_p is not None and not 0 < args.top_p <= 1:
-        raise UserError(f"--top-p must be in (0, 1], got {args.top_p}")
+    settings = Sampling(
+        args.max_new_tokens,
+        args.temperature,
+        args.top_k,
+        args.top_p,
+        args.seed,
+        not args.no_kv_cache,
+    )
+    problem = settings.problem()
+    if problem:
+        raise UserError(f"--{problem[0].replace('_', '-')} {problem[1]}")
     with checkpoint_advice(other_checkpoint(args.checkpoint)):
         loaded = load_run(args.out, args.checkpoint, args.device)
     manifest = loaded.manifest
@@ -65,22 +74,12 @@ def run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     prompt_ids = encode_prompt(loaded.tokenizer, args.prompt, args.drop_unknown)
-    generator = torch.Generator(loaded.device).manual_seed(args.seed)
-    context = torch.tensor([prompt_ids], dtype=torch.long, device=loaded.device)  # (1, T)
+    generator = torch.Generator(loaded.device).manual_seed(settings.seed)  # one for every sample
     for i in range(args.num_samples):
         if i:
             sys.stdout.write("\n---------------\n")
         sys.stdout.write(loaded.tokenizer.decode(prompt_ids) if args.prompt else "")
-        steps = generate(
-            loaded.model,
-            context,
-            args.max_new_tokens,
-            temperature=args.temperature,
-            top_k=args.top_k,
-            top_p=args.top_p,
-            use_kv_cache=not args.no_kv_cache,
-            generator=generator,
-        )
+        steps = sample(loaded.model, prompt_ids, settings, generator)
         chunk = 1 if loaded.device.type == "cpu" else 16  # see token_chunks
         for piece in stream_text(loaded.tokenizer, prompt_ids, token_chunks(steps, chunk)):
             sys.stdout.write(piece)

@@ -32,7 +32,7 @@ from learngpt.config import TrainConfig, config_from_dict
 from learngpt.errors import UserError
 from learngpt.fileio import can_be_new_directory, check_regular, new_directory
 from learngpt.interop.safetensors_header import WEIGHTS_FILE, header_shapes
-from learngpt.model import GPT, GPTConfig
+from learngpt.model import GPT, GPTConfig, build_optimizer
 from learngpt.runs import RUN_INFO, TOKENIZER, build_model, load_run, save_config
 from learngpt.tokenizers import BPETokenizer, Tokenizer
 from learngpt.tokenizers.bpe import GPT2_PATTERN
@@ -103,7 +103,7 @@ def import_gpt2(src: str | Path, out: str | Path) -> Path:
         info = {"imported_from": str(src.resolve()), "format": "Hugging Face GPT-2"}
         (tmp / RUN_INFO).write_text(json.dumps(info, indent=1), encoding="utf-8")
         # a checkpoint at step 0, as if trained: load_run, sample and eval read it
-        optimizer = model.configure_optimizer(config.weight_decay, config.learning_rate)
+        optimizer = build_optimizer(model, config)
         info = {"step": 0, "config": config.to_dict()}
         checkpoint.save_checkpoint(tmp, model, optimizer, {}, info)
     return out

@@ -2,7 +2,7 @@
 
 The files are read in pieces, cut where encoding is unchanged (cuts.py), encoded in parallel
 (encode.py) and written in order (write.py), so memory stays bounded whatever the corpus size;
-learngpt/token_files.py reads the result in place for `learngpt train --data DIR`.
+learngpt/data.py reads the result in place for `learngpt train --data DIR`.
 """
 
 from learngpt.prepare.write import PrepareOptions, prepare

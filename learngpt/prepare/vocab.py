@@ -1,4 +1,4 @@
-"""The tokenizer `learngpt prepare` encodes with: learned, GPT-2's, or an existing one.
+"""The text a new `learngpt prepare` tokenizer is made from (learngpt.tokenizers.new_tokenizer).
 
 A BPE vocabulary is learned from a bounded sample of the text (`--sample-mb`, 4 MB by default):
 evenly spaced windows of whole lines from the training part of the stream (the first
@@ -9,35 +9,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from learngpt.errors import UserError
 from learngpt.prepare.sources import Source
-from learngpt.tokenizers import GPT2_SPLIT_PATTERN, BPETokenizer, CharTokenizer, Tokenizer
+from learngpt.tokenizers import GPT2_SPLIT_PATTERN, Tokenizer, new_tokenizer
 
 WINDOW_BYTES = 1 << 16  # each window of the sample: 64 KiB
 
 
-def gpt2_tokenizer(gpt2_dir: str | Path) -> BPETokenizer:
-    """GPT-2's tokenizer from a folder with its vocab.json and merges.txt."""
-    folder = Path(gpt2_dir)
-    if not (folder / "vocab.json").is_file() or not (folder / "merges.txt").is_file():
-        raise UserError(f"--gpt2-dir {folder} must hold GPT-2's vocab.json and merges.txt")
-    return BPETokenizer.from_gpt2(folder / "vocab.json", folder / "merges.txt")
-
-
-def existing_tokenizer(where: str | Path) -> Tokenizer:
-    """The tokenizer.json of a prepared directory or a run directory (or that file itself)."""
-    path = Path(where)
-    return Tokenizer.load(path / "tokenizer.json" if path.is_dir() else path)
-
-
-def learned_bpe(sources: list[Source], vocab_size: int, sample_bytes: int, train_part: float):
+def learned_bpe(
+    sources: list[Source], vocab_size: int, sample_bytes: int, train_part: float
+) -> Tokenizer:
     """A byte-level BPE with GPT-2's split pattern, learned from a sample of the text."""
     sample = text_sample(sources, sample_bytes, train_part)
-    return BPETokenizer.train(sample, vocab_size, pattern=GPT2_SPLIT_PATTERN)
+    return new_tokenizer("bpe", sample, vocab_size, pattern=GPT2_SPLIT_PATTERN)
 
 
-def char_tokenizer(sources: list[Source]) -> CharTokenizer:
-    return CharTokenizer(sorted(set().union(*(s.chars for s in sources))))
+def char_tokenizer(sources: list[Source]) -> Tokenizer:
+    """Every character of every file (the files were read once to check them: their sets)."""
+    return new_tokenizer("char", "".join(sorted(set().union(*(s.chars for s in sources)))))
 
 
 def text_sample(sources: list[Source], budget: int, train_part: float) -> str:

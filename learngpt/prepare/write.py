@@ -5,6 +5,10 @@ over 65,536 tokens), nanoGPT's layout: the files' ids in the order given, a sepa
 two files when the vocabulary has <|endoftext|>, and the last val_ratio of the ids in val.bin.
 DIR/meta.json says how to read them; DIR/tokenizer.json is the tokenizer. The directory is
 filled under a temporary name and renamed at the end: a failed run leaves nothing.
+
+The writer is shared: `write_meta` ends every token directory (tokenizer.json, then meta.json,
+the file that makes the others count), and `write_token_files` writes a whole one from ids in
+memory: `learngpt train --data FILE.txt` writes its text's ids into the run directory with it.
 """
 
 from __future__ import annotations
@@ -21,14 +25,14 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from learngpt.data import META, TOKENIZER, TRAIN, VAL, dtype_for
 from learngpt.errors import UserError
-from learngpt.fileio import check_new_directory, new_directory
+from learngpt.fileio import atomic_write, atomic_write_text, check_new_directory, new_directory
 from learngpt.prepare import vocab
 from learngpt.prepare.cuts import cutter_for
 from learngpt.prepare.encode import EncodeError, encode_pieces
 from learngpt.prepare.sources import Source, check_sources, input_paths, text_pieces
-from learngpt.token_files import META, TOKENIZER, TRAIN, VAL, dtype_for
-from learngpt.tokenizers import CharTokenizer, Tokenizer
+from learngpt.tokenizers import CharTokenizer, Tokenizer, existing_tokenizer, new_tokenizer
 from learngpt.tokenizers.fast import FastEncoder
 
 SEPARATOR = "<|endoftext|>"
@@ -67,39 +71,81 @@ def prepare(options: PrepareOptions) -> dict[str, Any]:
     out = Path(options.out)
     check_options(options)
     paths = input_paths(options.data)
-    reused = vocab.existing_tokenizer(options.tokenizer_from) if options.tokenizer_from else None
+    reused = existing_tokenizer(options.tokenizer_from) if options.tokenizer_from else None
     chars = isinstance(reused, CharTokenizer) or (not reused and options.tokenizer == "char")
     sources = check_sources(paths, want_chars=chars)  # every file read once: bad ones stop here
     tokenizer = choose_tokenizer(options, sources, reused)
-    dtype = dtype_for(tokenizer.vocab_size)
-    separator = getattr(tokenizer, "special_tokens", {}).get(SEPARATOR)
+    separator = separator_id(tokenizer)
     with new_directory(out) as tmp:
         counts, digest = write_stream(tmp / TRAIN, sources, tokenizer, separator, options)
         total = sum(counts) + (len(counts) - 1) * (separator is not None)
+        dtype = dtype_for(tokenizer.vocab_size)
         n_val = move_tail(tmp / TRAIN, tmp / VAL, dtype, total, options.val_ratio)
-        tokenizer.save(tmp / TOKENIZER)
-        meta = {
-            "dtype": dtype,
-            "vocab_size": tokenizer.vocab_size,
-            "separator": separator,
-            "tokens": {"train": total - n_val, "val": n_val},
-            "val_ratio": options.val_ratio,
-            "tokens_sha256": digest,
-            "tokenizer": TOKENIZER,
-            "splits": {split: file_facts(tmp, name) for split, name in SPLITS.items()},
-            "files": [
-                {
-                    "path": str(s.path.resolve()),
-                    "bytes": s.size,
-                    "sha256": s.sha256,  # of the bytes encoded (sources.text_pieces)
-                    "tokens": n,
-                    "forced_cuts": s.forced_cuts,
-                }
-                for s, n in zip(sources, counts, strict=True)
-            ],
-        }
-        (tmp / META).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+        files = [
+            {**source_record(s.path, s.size, s.sha256, n), "forced_cuts": s.forced_cuts}
+            for s, n in zip(sources, counts, strict=True)
+        ]
+        tokens = {"train": total - n_val, "val": n_val}
+        meta = write_meta(tmp, tokenizer, tokens, digest, files, {"val_ratio": options.val_ratio})
     return meta
+
+
+def separator_id(tokenizer: Tokenizer) -> int | None:
+    """The id written between two files: <|endoftext|>'s, when the vocabulary has it."""
+    return getattr(tokenizer, "special_tokens", {}).get(SEPARATOR)
+
+
+def source_record(path: Path, size: int, sha256: str, tokens: int) -> dict[str, Any]:
+    """meta.json's entry for one input file."""
+    return {"path": str(Path(path).resolve()), "bytes": size, "sha256": sha256, "tokens": tokens}
+
+
+def write_meta(
+    folder: Path,
+    tokenizer: Tokenizer,
+    tokens: dict[str, int],
+    digest: str,
+    files: list[dict[str, Any]],
+    extra: dict[str, Any],
+) -> dict[str, Any]:
+    """tokenizer.json, then meta.json (written last: the token files count once it is there).
+
+    `tokens`: each split's count; `digest`: the SHA-256 of the ids, train's then val's, as
+    written; `extra`: how the ids were split (prepare's val_ratio; a text run's characters).
+    """
+    meta = {
+        "dtype": dtype_for(tokenizer.vocab_size),
+        "vocab_size": tokenizer.vocab_size,
+        "separator": separator_id(tokenizer),
+        "tokens": tokens,
+        **extra,
+        "tokens_sha256": digest,
+        "tokenizer": TOKENIZER,
+        "splits": {split: file_facts(folder, name) for split, name in SPLITS.items()},
+        "files": files,
+    }
+    tokenizer.save(folder / TOKENIZER)
+    atomic_write_text(folder / META, json.dumps(meta, indent=1) + "\n")
+    return meta
+
+
+def write_token_files(
+    folder: Path,
+    tokenizer: Tokenizer,
+    splits: dict[str, np.ndarray],
+    files: list[dict[str, Any]],
+    extra: dict[str, Any],
+) -> dict[str, Any]:
+    """A token directory in `folder` (which exists) from the ids of each split, in memory:
+    train.bin and val.bin (each written atomically), then write_meta. Returns meta.json."""
+    dtype = np.dtype(dtype_for(tokenizer.vocab_size)).newbyteorder("<")
+    digest = hashlib.sha256()
+    for split, name in (("train", TRAIN), ("val", VAL)):
+        data = np.asarray(splits[split], dtype).tobytes()
+        digest.update(data)
+        atomic_write(folder / name, lambda tmp, data=data: tmp.write_bytes(data))
+    tokens = {split: len(splits[split]) for split in ("train", "val")}
+    return write_meta(folder, tokenizer, tokens, digest.hexdigest(), files, extra)
 
 
 def check_options(options: PrepareOptions) -> None:
@@ -140,7 +186,7 @@ def choose_tokenizer(
                     )
         return reused
     if options.tokenizer == "gpt2":
-        return vocab.gpt2_tokenizer(options.gpt2_dir)
+        return new_tokenizer("gpt2", gpt2_dir=options.gpt2_dir)
     if options.tokenizer == "char":
         return vocab.char_tokenizer(sources)
     sample_bytes = int(options.sample_mb * 1e6)

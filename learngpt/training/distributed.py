@@ -1,5 +1,6 @@
-"""Training on several processes (PyTorch DDP): who this process is, its share of each batch,
-and the few things the processes must agree on.
+"""Where a training process runs: the CPU's abilities (bfloat16 kernels, malloc's reuse of freed
+memory), and its place among several processes (PyTorch DDP): who this process is, its share of
+each batch, and the few things the processes must agree on.
 
 `torchrun --nproc_per_node=N -m learngpt train ...` (or `learngpt train --nproc N`) starts N
 copies of the trainer; torchrun tells each its RANK, LOCAL_RANK and WORLD_SIZE in the
@@ -18,6 +19,8 @@ random, not the same numbers); the equality holds with dropout 0.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import gc
 import inspect
 import os
@@ -91,6 +94,38 @@ class World:
 ONE_PROCESS = World()
 
 
+def cpu_has_fast_bf16() -> bool:
+    """Whether oneDNN has bfloat16 kernels for this CPU (AVX-512 or Arm BF16).
+
+    Without them (most laptops' AVX2 CPUs) bfloat16 matmuls are emulated, slower than float32.
+    """
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # a private probe: if it is gone, play safe
+        return False
+
+
+def reuse_freed_cpu_memory() -> bool:
+    """Make glibc's malloc keep freed memory for the next tensors instead of unmapping it.
+
+    PyTorch allocates each CPU tensor with malloc and frees it when its last reference goes; a
+    training step makes and drops hundreds of tensors of up to a few MB. glibc serves blocks of
+    that size from freshly mapped pages and unmaps them on free, so each step faults all its
+    pages in again (bench/malloc_reuse.py counts them; docs/recipe.md has the figures). Raising
+    malloc's mmap threshold (to its maximum, 32 MB) and its trim threshold keeps those blocks in
+    the heap, so the next step reuses the pages: what PyTorch's tuning guide gets from
+    preloading jemalloc or tcmalloc.
+    The cost: the process keeps its peak memory until it ends. Returns whether it applied
+    (glibc only; elsewhere it does nothing).
+    """
+    try:
+        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
+    except (OSError, AttributeError):  # not glibc: macOS, Windows
+        return False
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's malloc.h
+    return bool(mallopt(M_MMAP_THRESHOLD, 32 << 20)) and bool(mallopt(M_TRIM_THRESHOLD, 1 << 30))
+
+
 def check_batch_split(batch_size: int, world_size: int, grad_accum: int) -> None:
     """batch_size is the global batch: it must split into world_size x grad_accum equal parts."""
     parts = world_size * grad_accum
@@ -131,8 +166,8 @@ def process_group(device: torch.device) -> Iterator[World]:
     dist.init_process_group("nccl" if device.type == "cuda" else "gloo", timeout=TIMEOUT)
     try:
         yield World(rank, size, local_rank, device, joined=True)
-        # the run's DDP wrapper sits in reference cycles (the state and its hooks): free it
-        # now, while the group is up, not whenever the collector runs (maybe at exit)
+        # torch's DDP wrapper sits in reference cycles of its own: free the run's now, while the
+        # group is up, not whenever the collector runs (maybe at exit, after the group is gone)
         gc.collect()
         # leave together: a rank done early would otherwise tear its side of the group down
         # while rank 0 still writes the last checkpoint (gloo then aborts it)

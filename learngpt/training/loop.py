@@ -1,25 +1,41 @@
-"""The project's training loop, top to bottom as in nanoGPT's train.py.
+"""The course's training loop: `train_model(model, train, val, config)`, nanoGPT's plain loop.
 
-Every course test, `learngpt experiment` and the command-line trainer train through here.
-`train_model(model, train, val, config)` is the course's plain loop (constant learning rate,
-AdamW with torch's defaults). The command-line trainer (learngpt/training/run.py) builds a
-richer TrainState (its optimizer, schedule, clipping, time budget, resumed step and generators,
-hooks for progress, checkpoints and stop signals) and runs the same `run(state)`.
+Every course test, `learngpt experiment` and the web page's workspace models train through
+here: AdamW with torch's defaults at a constant learning rate, random batches, a loss estimate
+on random batches every eval_interval steps. (The command-line trainer, with its schedule,
+clipping, checkpoints and processes, is learngpt/training/fit.py.)
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
 
 from learngpt.data import get_batch
-from learngpt.training.distributed import check_batch_split
-from learngpt.training.estimate import estimate_loss
-from learngpt.training.state import History, Hooks, TrainState
+from learngpt.evaluate import estimate_loss
+from learngpt.training.state import History
 
-__all__ = ["History", "Hooks", "TrainState", "estimate_loss", "run", "train_model"]
+__all__ = ["History", "Hooks", "estimate_loss", "train_model"]
+
+
+@dataclass
+class Hooks:
+    """What a caller hears from the loop and how it asks it to stop; each optional.
+
+    on_step(step, loss, lr) after each step (loss: a 0-d tensor, still on the device: reading it
+    waits for the device, so read it only now and then); on_eval(record) after each estimate,
+    record = {step, train_loss, val_loss, lr, elapsed_s, tokens_per_s}; should_stop() -> True
+    ends the run before the next step.
+    """
+
+    on_step: Callable[[int, torch.Tensor, float], None] | None = None
+    on_eval: Callable[[dict[str, Any]], None] | None = None
+    should_stop: Callable[[], bool] | None = None
 
 
 def train_model(
@@ -39,55 +55,54 @@ def train_model(
     last one; with `final_only`, only the last one (the earlier ones only draw their batches, so
     it is the same number).
     """
-    state = TrainState(
-        model=model,
-        optimizer=torch.optim.AdamW(model.parameters(), lr=config.learning_rate),
-        config=config,
-        splits={"train": train_data, "val": val_data},
-        batch_rng=torch.Generator().manual_seed(config.seed),
-        eval_rng=torch.Generator().manual_seed(config.seed + 1),
-        hooks=hooks or Hooks(),
-        final_only=final_only,
-    )
-    return run(state)
+    c, hooks, history = config, hooks or Hooks(), History()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=c.learning_rate)
+    batch_rng = torch.Generator().manual_seed(c.seed)
+    eval_rng = torch.Generator().manual_seed(c.seed + 1)
+    device = next(model.parameters()).device
+    clock = {"started": time.perf_counter(), "seconds": 0.0, "steps": 0}  # steps since an estimate
 
+    def evaluate() -> None:
+        splits = {"train": train_data, "val": val_data}
+        if final_only and history.step < c.max_iters:
+            skip_estimate(splits, c, eval_rng)
+            return
+        losses = estimate_loss(model, splits, c.batch_size, c.block_size, c.eval_iters, eval_rng)
+        history.add(history.step, losses)
+        if hooks.on_eval is not None:
+            tokens = clock["steps"] * c.batch_size * c.block_size
+            speed = tokens / clock["seconds"] if clock["seconds"] else 0.0
+            elapsed = round(time.perf_counter() - clock["started"], 3)
+            record = {"step": history.step, "train_loss": losses["train"]}
+            record |= {"val_loss": losses["val"], "lr": c.learning_rate, "elapsed_s": elapsed}
+            hooks.on_eval(record | {"tokens_per_s": round(speed, 1)})
+        clock["seconds"], clock["steps"] = 0.0, 0
 
-def run(s: TrainState) -> History:
-    """Step `s` until max_iters, a stop request or the time budget; estimate the loss on the way.
-
-    Everything between two steps depends only on the model, the optimizer and the generators,
-    so saving those after step n and resuming from them continues exactly.
-    """
-    c = s.config
-    check_batch_split(c.batch_size, s.world.size, s.grad_accum)
-    s.model.train()
-    s.history.step = s.step  # a resumed run stopped before its first step is still at step n
-    lr = s.lr(s.clock.resumed)
-    if s.step == 0:
-        s.evaluate(lr)
-    while s.step < c.max_iters:
-        stop, now = s.stop_requested()  # a signal on any rank stops every rank
-        if stop:
-            s.history.stopped = True
+    model.train()
+    evaluate()
+    while history.step < c.max_iters:
+        if hooks.should_stop is not None and hooks.should_stop():
+            history.stopped = True
             break
         t0 = time.perf_counter()
-        lr = s.lr(now)
-        # this rank's rows of the global batch, (B/W, T): read from the data, the rest only drawn
-        x, y = get_batch(s.splits["train"], c.batch_size, c.block_size, s.batch_rng, s.rows)
-        s.optimizer.zero_grad(set_to_none=True)
-        loss = s.forward_backward(x, y)
-        if s.grad_clip > 0:
-            torch.nn.utils.clip_grad_norm_(s.model.parameters(), s.grad_clip)
-        s.optimizer.step()
-        s.step += 1
-        s.history.step = s.step
-        s.clock.steps += 1
-        s.clock.train_seconds += time.perf_counter() - t0
-        if s.hooks.on_step is not None:
-            s.hooks.on_step(s.step, loss, lr)  # this rank's rows' loss, still a tensor
-        out_of_time = s.out_of_time()
-        if s.step % c.eval_interval == 0 or s.step == c.max_iters or out_of_time:
-            s.evaluate(lr)
-        if out_of_time:
-            break
-    return s.history
+        x, y = get_batch(train_data, c.batch_size, c.block_size, batch_rng)
+        optimizer.zero_grad(set_to_none=True)
+        _, loss = model(x.to(device), y.to(device))
+        loss.backward()
+        optimizer.step()
+        history.step += 1
+        clock["seconds"] += time.perf_counter() - t0
+        clock["steps"] += 1
+        if hooks.on_step is not None:
+            hooks.on_step(history.step, loss.detach(), c.learning_rate)
+        if history.step % c.eval_interval == 0 or history.step == c.max_iters:
+            evaluate()
+    return history
+
+
+def skip_estimate(splits: dict[str, torch.Tensor], config, generator: torch.Generator) -> None:
+    """Draw the batches an estimate would draw from `generator`, and nothing else: the next
+    estimate is then the one it would have been (for a caller that needs only the last one)."""
+    for data in splits.values():
+        for _ in range(config.eval_iters):
+            get_batch(data, config.batch_size, config.block_size, generator)

@@ -1,13 +1,14 @@
-"""What a training run leaves behind as it goes: progress bar, log.jsonl, loss plot, checkpoints.
+"""What a training run leaves behind as it goes: progress bar, log.jsonl, loss plot, checkpoints;
+and how it is asked to stop.
 
-`Recorder` hears the loop (TrainState's hooks) and writes through the run's RunDir; every
-training process has one (saving gathers their random states), rank 0's writes. `StopSignals`
-turns Ctrl-C and SIGTERM into a stop request the loop sees before its next step.
+learngpt/training/fit.py's loop calls these in the open: `log` (rank 0) after each estimate,
+`plot` with the checkpoints, `Progress.step` after each step; a checkpoint holds
+`dropout_states()`. `StopSignals` turns Ctrl-C and SIGTERM into a stop request the loop reads (and
+agrees on with every rank) before its next step.
 """
 
 from __future__ import annotations
 
-import math
 import signal
 import sys
 import threading
@@ -18,30 +19,25 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
-from learngpt.config import TrainConfig
 from learngpt.errors import UserError
 from learngpt.interrupts import exit_at_once
 from learngpt.plots import pyplot, save_png
 from learngpt.runs import PLOT, RunDir
-from learngpt.training import distributed
-from learngpt.training.distributed import World
+from learngpt.training.distributed import ONE_PROCESS, World
 from learngpt.training.state import TrainState
 
 
-def rng_states(rngs: dict[str, torch.Generator]) -> dict[str, torch.Tensor]:
-    """Every random generator the run draws from, as uint8 tensors."""
-    states = {name: g.get_state() for name, g in rngs.items()}
-    states["torch"] = torch.get_rng_state()  # dropout on CPU
+def dropout_states() -> dict[str, torch.Tensor]:
+    """This process's torch generators, which dropout draws from, as uint8 tensors."""
+    states = {"torch": torch.get_rng_state()}
     if torch.cuda.is_available():
         for i, state in enumerate(torch.cuda.get_rng_state_all()):
             states[f"cuda{i}"] = state
     return states
 
 
-def restore_rng_states(rngs: dict[str, torch.Generator], states: dict[str, torch.Tensor]) -> None:
+def restore_dropout_states(states: dict[str, torch.Tensor]) -> None:
     try:
-        for name, g in rngs.items():
-            g.set_state(states[name])
         torch.set_rng_state(states["torch"])
         if torch.cuda.is_available():
             cuda = [states[k] for k in sorted(states) if k.startswith("cuda")]
@@ -58,7 +54,7 @@ class StopSignals:
     torchrun started: torchrun forwards the signal, and ends a process that takes too long.
     """
 
-    def __init__(self, world: World = distributed.ONE_PROCESS):
+    def __init__(self, world: World = ONE_PROCESS):
         self.world = world
         self.signal: int | None = None
         self.previous: dict[int, Any] = {}
@@ -87,93 +83,50 @@ class StopSignals:
             signal.signal(signum, handler)
 
 
-class Recorder:
-    """The trainer's hooks: progress bar, log.jsonl, loss plot and checkpoints of `state`.
+class Progress:
+    """The progress bar (if `shown`: rank 0's): a tick per step of `total`; the loss, the rate and
+    the speed twice a second."""
 
-    `model` is the plain model (not compiled, not wrapped in DDP) whose weights are saved;
-    `records` the log so far and `saved_step` the step of the checkpoint on disk (-1: none).
-    """
+    def __init__(self, total: int, step: int, tokens_per_step: int, shown: bool):
+        self.tokens_per_step = tokens_per_step
+        self.bar = tqdm(
+            total=total,
+            initial=step,
+            unit="step",
+            disable=None if shown else True,
+            dynamic_ncols=True,
+        )
+        self.mark = (time.perf_counter(), step)
 
-    def __init__(self, run_dir: RunDir, config: TrainConfig, model, state: TrainState):
-        self.run_dir, self.config, self.model, self.state = run_dir, config, model, state
-        self.world = state.world
-        self.records: list[dict[str, Any]] = []
-        self.saved_step = -1
-        self.best = math.inf  # the best val loss so far
-        self.bar: tqdm | None = None
-        self.last_plot = 0.0
-        self.speed_mark = (time.perf_counter(), state.step)
-
-    def resume_from(self, records: list[dict[str, Any]], best: float | None) -> None:
-        """Continue the log and the best loss of the checkpoint at state.step."""
-        self.records = [r for r in records if r["step"] <= self.state.step]
-        self.saved_step = self.state.step
-        self.best = math.inf if best is None else best
-
-    def on_step(self, step: int, loss: torch.Tensor, lr: float) -> None:
+    def step(self, step: int, loss: torch.Tensor, lr: float) -> None:
+        """After a step; `loss` is read (a wait for the device) only when the numbers change."""
         self.bar.update(1)
         now = time.perf_counter()
-        t0, step0 = self.speed_mark
-        if now - t0 >= 0.5:  # refresh the numbers twice a second, not at every step
-            tokens_per_s = (step - step0) * self.config.batch_size * self.config.block_size
-            self.bar.set_postfix(
-                loss=f"{loss.item():.3f}", lr=f"{lr:.2e}", tok_s=f"{tokens_per_s / (now - t0):.0f}"
-            )
-            self.speed_mark = (now, step)
+        t0, step0 = self.mark
+        if now - t0 >= 0.5:
+            speed = (step - step0) * self.tokens_per_step / (now - t0)
+            self.bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{lr:.2e}", tok_s=f"{speed:.0f}")
+            self.mark = (now, step)
 
-    def on_eval(self, record: dict[str, Any]) -> None:
-        if self.world.is_main:
-            self.records.append(record)
-            tqdm.write(
-                f"step {record['step']}: train loss {record['train_loss']:.4f}, "
-                f"val loss {record['val_loss']:.4f}, lr {record['lr']:.2e}, "
-                f"{record['tokens_per_s']:.0f} tokens/s"
-            )
-            self.run_dir.save_log(self.records)
-        if record["step"] > 0:
-            is_best = record["val_loss"] < self.best
-            self.best = min(self.best, record["val_loss"])
-            self.save(record["step"], record["val_loss"], best=is_best)
-        if self.world.is_main and time.perf_counter() - self.last_plot > 10:
-            self.plot()
+    def close(self) -> None:
+        self.bar.close()
 
-    def save(self, step: int, val_loss: float | None = None, best: bool = False) -> None:
-        """Save a checkpoint after `step` steps; also as the best one if `best`."""
-        if step == self.saved_step and val_loss is None:
-            return  # this very state is already on disk
-        info = {
-            "step": step,
-            "elapsed_s": round(self.state.clock.elapsed(), 3),
-            "val_loss": val_loss,
-            "config": self.config.to_dict(),
-        }
-        states = rng_states({"batch": self.state.batch_rng})
-        states |= distributed.gather_rank_states(self.world)
-        if self.world.is_main:
-            manifests = ("latest", "best") if best else ("latest",)
-            try:
-                self.run_dir.save_checkpoint(
-                    self.model, self.state.optimizer, states, info, manifests
-                )
-            except OSError as exc:
-                raise self.save_failed(exc) from None
-        self.saved_step = step
 
-    def save_failed(self, exc: OSError) -> UserError:
-        out = self.run_dir
-        problem = f"could not save a checkpoint in {out} ({exc.strerror or exc})"
-        if self.saved_step < 0:
-            return UserError(f"{problem}; free some space and train again")
-        return UserError(
-            f"{problem}; the previous checkpoint (step {self.saved_step}) is intact; free "
-            f"some space, then resume with: learngpt train --out {out} --resume"
-        )
+def log(run_dir: RunDir, state: TrainState, record: dict[str, Any]) -> None:
+    """An estimate into log.jsonl and onto the terminal (rank 0)."""
+    state.records.append(record)
+    tqdm.write(
+        f"step {record['step']}: train loss {record['train_loss']:.4f}, "
+        f"val loss {record['val_loss']:.4f}, lr {record['lr']:.2e}, "
+        f"{record['tokens_per_s']:.0f} tokens/s"
+    )
+    run_dir.save_log(state.records)
 
-    def plot(self) -> None:
-        if not self.records:
-            return
-        plot_losses(self.records, self.run_dir.path / PLOT)
-        self.last_plot = time.perf_counter()
+
+def plot(run_dir: RunDir, state: TrainState) -> None:
+    if state.records:
+        plot_losses(state.records, run_dir.path / PLOT)
+        state.last_plot = time.perf_counter()
 
 
 def plot_losses(records: list[dict[str, Any]], path: Path) -> None:

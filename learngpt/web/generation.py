@@ -9,7 +9,7 @@ went away).
 
 from __future__ import annotations
 
-import itertools
+import dataclasses
 import math
 import threading
 import time
@@ -20,7 +20,7 @@ from typing import Any
 import torch
 
 from learngpt.errors import UserError
-from learngpt.generate import TextDecoder, check_sampling, generate
+from learngpt.generate import Sampling, TextDecoder, device_of, sample
 from learngpt.model import GPT
 from learngpt.web.attention import attention_maps
 from learngpt.web.models import Served
@@ -39,13 +39,15 @@ class BadRequest(Exception):
 @dataclass
 class Request:
     prompt: str
-    max_new_tokens: int = 200
-    temperature: float = 1.0
-    top_k: int | None = None
-    top_p: float | None = None
-    seed: int = 0
+    sampling: Sampling = dataclasses.field(default_factory=Sampling)
     run: str | None = None  # None: the first model
     attention: bool = False  # also send the attention weights of the generated text
+
+
+# A request's fields: the prompt, the sampling settings (Sampling's, as `learngpt sample` takes
+# them; the KV cache is the server's business), which run, and whether to send attention.
+SAMPLING_FIELDS = [f.name for f in dataclasses.fields(Sampling) if f.name != "kv_cache"]
+FIELDS = ["prompt", *SAMPLING_FIELDS, "run", "attention"]
 
 
 # Any number a request names lies within these bounds (a seed is 64 bits); a larger one, NaN or
@@ -76,10 +78,11 @@ def parse_request(body: Any) -> Request:
     """The checked parameters of a generation request; BadRequest says what is wrong."""
     if not isinstance(body, dict):
         raise BadRequest(400, 'the body must be a JSON object such as {"prompt": "ROMEO:"}')
-    unknown = sorted(set(body) - set(Request.__dataclass_fields__))
+    unknown = sorted(set(body) - set(FIELDS))
     if unknown:
-        known = ", ".join(Request.__dataclass_fields__)
-        raise BadRequest(422, f"unknown field '{unknown[0]}'; known fields are: {known}")
+        raise BadRequest(
+            422, f"unknown field '{unknown[0]}'; known fields are: {', '.join(FIELDS)}"
+        )
     prompt = body.get("prompt")
     if not isinstance(prompt, str):
         raise BadRequest(422, "'prompt' must be a string (it may be empty)")
@@ -87,25 +90,21 @@ def parse_request(body: Any) -> Request:
         raise BadRequest(
             413, f"'prompt' has {len(prompt)} characters; the limit is {MAX_PROMPT_CHARS}"
         )
-    defaults = Request(prompt)
-    request = Request(
-        prompt=prompt,
-        max_new_tokens=_number(
-            "max_new_tokens", body.get("max_new_tokens", defaults.max_new_tokens), int, False
-        ),
-        temperature=_number("temperature", body.get("temperature", 1.0), float, False),
-        top_k=_number("top_k", body.get("top_k"), int, True),
-        top_p=_number("top_p", body.get("top_p"), float, True),
-        seed=_number("seed", body.get("seed", 0), int, False),
-        run=body.get("run"),
-        attention=body.get("attention", False),
+    given = {name: body.get(name, getattr(Sampling(), name)) for name in SAMPLING_FIELDS}
+    sampling = Sampling(
+        max_new_tokens=_number("max_new_tokens", given["max_new_tokens"], int, False),
+        temperature=_number("temperature", given["temperature"], float, False),
+        top_k=_number("top_k", given["top_k"], int, True),
+        top_p=_number("top_p", given["top_p"], float, True),
+        seed=_number("seed", given["seed"], int, False),
     )
-    if not 0 <= request.max_new_tokens <= MAX_NEW_TOKENS:
+    request = Request(prompt, sampling, body.get("run"), body.get("attention", False))
+    if not 0 <= sampling.max_new_tokens <= MAX_NEW_TOKENS:
         raise BadRequest(
-            422, f"'max_new_tokens' must be in 0 .. {MAX_NEW_TOKENS}, got {request.max_new_tokens}"
+            422, f"'max_new_tokens' must be in 0 .. {MAX_NEW_TOKENS}, got {sampling.max_new_tokens}"
         )
     try:
-        check_sampling(request.temperature, request.top_k, request.top_p)
+        sampling.check()
     except UserError as exc:
         raise BadRequest(422, str(exc)) from None
     if request.run is not None and not isinstance(request.run, str):
@@ -126,12 +125,6 @@ def attention_event(model, tokenizer, ids: list[int]) -> dict[str, Any]:
     }
 
 
-def device_of(model: torch.nn.Module) -> torch.device:
-    """Where the model's tensors are (the CPU for a model without any)."""
-    tensor = next(itertools.chain(model.parameters(), model.buffers()), None)
-    return tensor.device if tensor is not None else torch.device("cpu")
-
-
 def run_generation(
     served: Served,
     request: Request,
@@ -145,19 +138,9 @@ def run_generation(
     model, tokenizer = served.model, served.tokenizer
     try:
         emit("start", {"run": served.name, "prompt": tokenizer.decode(prompt_ids)})
-        device = device_of(model)
-        generator = torch.Generator(device).manual_seed(request.seed)
-        context = torch.tensor([prompt_ids], dtype=torch.long, device=device)  # (1, T)
-        steps = generate(
-            model,
-            context,
-            request.max_new_tokens,
-            temperature=request.temperature,
-            top_k=request.top_k,
-            top_p=request.top_p,
-            use_kv_cache=isinstance(model, GPT),  # the course's models have no cache
-            generator=generator,
-        )
+        # the course's models have no KV cache
+        settings = dataclasses.replace(request.sampling, kv_cache=isinstance(model, GPT))
+        steps = sample(model, prompt_ids, settings)
         decoder, started, count = TextDecoder(tokenizer, prompt_ids), time.perf_counter(), 0
         for token in steps:
             if stop.is_set():
