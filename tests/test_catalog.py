@@ -7,12 +7,26 @@ import string
 from pathlib import Path
 
 from learngpt.exercises import catalog, syllabus
+from learngpt.exercises.particles import NAMES
 from learngpt.resources import asset
 
 
 def _placeholders(value: str | list[str]) -> set[str]:
+    """The fields a text is filled with (a Korean particle's `{은}` is not one)."""
     parts = value if isinstance(value, list) else [value]
-    return {name for part in parts for _, name, _, _ in string.Formatter().parse(part) if name}
+    names = {name for part in parts for _, name, _, _ in string.Formatter().parse(part) if name}
+    return names - set(NAMES)
+
+
+def _parts(value: str | list[str]) -> list[str]:
+    return value if isinstance(value, list) else [value]
+
+
+FALLBACKS = ("은(는)", "는(은)", "을(를)", "를(을)", "이(가)", "가(이)", "와(과)", "과(와)")
+FALLBACKS += ("(으)로",)
+# a value followed by a particle written out (`{file}을`, `{step}`가`): it must be `{file}{을}`;
+# the copula (`{x}이어야`, `{x}입니다`) does not change after a vowel, and is left as it is
+WRITTEN_OUT = re.compile(r"\{[^{}]+\}[`'\")\]]*(은|는|이|가|을|를|와|과|으로|로)(?![가-힣])")
 
 
 def test_every_language_has_the_same_keys_and_placeholders():
@@ -21,6 +35,24 @@ def test_every_language_has_the_same_keys_and_placeholders():
     for key in ko:
         assert type(ko[key]) is type(en[key]), key
         assert _placeholders(ko[key]) == _placeholders(en[key]), key
+
+
+def test_no_particle_is_left_to_the_reader():
+    """Never "은(는)": every particle after a value is chosen (`{은}`), in every catalog text and
+    every file of Korean text the course ships; English has no particle placeholders."""
+    for lang in catalog.LANGS:
+        for key, value in catalog.catalog(lang).items():
+            for part in _parts(value):
+                assert not any(f in part for f in FALLBACKS), (lang, key, part)
+                if lang == "ko":
+                    assert not WRITTEN_OUT.search(part), (key, part)
+                else:
+                    assert not catalog.PARTICLE.search(part), (key, part)
+    shipped = [*asset("course", "ko").rglob("*.md"), *asset("course", "ko").rglob("*.yaml")]
+    assert len(shipped) > 10
+    for path in shipped:
+        content = path.read_text(encoding="utf-8")
+        assert not any(f in content for f in FALLBACKS), path
 
 
 def test_text_fills_placeholders_and_lang_here_reads_the_environment(monkeypatch, tmp_path):
