@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 import string
 from pathlib import Path
 
+from learngpt.commands import build_parser
 from learngpt.exercises import catalog, syllabus
 from learngpt.exercises.particles import NAMES
 from learngpt.resources import asset
@@ -69,6 +71,7 @@ def _computed_families() -> dict[str, set[str]]:
     from learngpt.experiments import make_experiments
 
     parts = ("title", "teaches", "hints", "questions")  # syllabus.Step.title() etc.
+    parts_of_help = ("summary", "description")
     test_6 = (asset("course", "tests", "test_6.py")).read_text(encoding="utf-8")
     return {
         "steps.": {f"{step.number}.{part}" for step in syllabus.STEPS for part in parts},
@@ -79,7 +82,17 @@ def _computed_families() -> dict[str, set[str]]:
         # explain.with_mistake(); tests/test_mistakes.py checks each is named on its mutation
         "mistakes.": {m.key for m in MISTAKES},
         "tests.6.props.": set(re.findall(r'^    "(\w+)": \w+,$', test_6, re.MULTILINE)),
+        # commands/course.py: each action's help.NAME.summary and help.NAME.description
+        "help.": {f"{name}.{part}" for name in _course_actions() for part in parts_of_help},
     }
+
+
+def _course_actions() -> list[str]:
+    """The names of the course's actions (start, check, ...), from its parser."""
+    parser = build_parser(["course"])
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    (actions,) = [a for a in commands.choices["course"]._actions if a.dest == "action"]
+    return list(actions.choices)
 
 
 def _sources() -> str:

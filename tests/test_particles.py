@@ -65,6 +65,7 @@ READINGS = [
     ("L", RIEUL),  # 엘
     ("M", CONSONANT),  # 엠
     ("n", CONSONANT),  # 엔
+    ("DIR", RIEUL),  # 디아이알
     ("Tensor", VOWEL),  # 텐서
     ("NoneType", CONSONANT),  # 논타입
     ("tuple", RIEUL),  # 튜플

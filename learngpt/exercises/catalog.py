@@ -30,6 +30,8 @@ import yaml
 from learngpt.exercises.particles import NAMES, particle
 from learngpt.resources import asset
 
+# libyaml's safe loader where PyYAML has it: reading a catalog is then 10x faster
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 LANGS = ("ko", "en")
 # a particle placeholder, `{은}` (not `{{은}}`, which is the text "{은}")
 PARTICLE = re.compile(r"(?<!\{)\{(" + "|".join(NAMES) + r")\}(?!\})")
@@ -57,7 +59,8 @@ def catalog(lang: str) -> dict[str, str | list[str]]:
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if not entry.name.endswith(".yaml"):
             continue
-        for key, value in _flatten(yaml.safe_load(entry.read_text(encoding="utf-8")) or {}).items():
+        tree = yaml.load(entry.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}
+        for key, value in _flatten(tree).items():
             if key in merged:
                 raise ValueError(f"catalog key {key!r} appears twice in {folder}")
             merged[key] = value

@@ -17,15 +17,16 @@ alike). How the end of `word` is read (`ending`):
   백 (100), 천 (1000), or the unit of its last non-zero group of four digits: 만, 억, 조, 경.
   Digits: 영 일 이 삼 사 오 육 칠 팔 구 (0-9): 1, 7, 8 end in ㄹ; 0, 3, 6 in another consonant;
   2, 4, 5, 9 in a vowel. "%" is read 퍼센트 (a vowel).
-- Latin letters: the last run of letters is read as letters (by their Korean names, 에이 비 씨 ...
-  엘 엠 엔 ... 제트: only L (엘, ㄹ), M (엠) and N (엔) end in a consonant) when it ends in an
-  uppercase letter ("GPT", "NanoGPT", "C"), has one letter, or has no vowel letter ("md", "txt",
-  "png"). Otherwise its last word (after its last capital: "LayerNorm" reads "Norm") is read as an
-  English word the way Korean writes loanwords: ending in m, n or ng: a consonant ("Norm" 놈,
-  "token" 토큰, "string" 스트링), as after a silent e ("time" 타임, "none" 논); ending in l or
-  le: ㄹ ("model" 모델, "tuple" 튜플); ck, out, type, or p/t/k after one short vowel: a consonant
-  ("block" 블록, "input" 인풋, "NoneType" 타입); any other ending: a vowel ("py" 파이, "Tensor"
-  텐서, "FeedForward" 포워드, "test" 테스트).
+- Latin letters: the last run of letters is read as letters, by their Korean names (에이 비 씨
+  ... 제트: L 엘 and R 알, as "DIR" and "RNN" are said, end in ㄹ; M 엠 and N 엔 in another
+  consonant; the others in a vowel), when it ends in an uppercase letter ("GPT", "NanoGPT",
+  "C"), has one letter, or has no vowel letter ("md", "txt", "png"). Otherwise its last word
+  (after its last capital: "LayerNorm" reads "Norm") is read as an English word the way Korean
+  writes loanwords: ending in m, n or ng: a consonant ("Norm" 놈, "token" 토큰, "string"
+  스트링), as after a silent e ("time" 타임, "none" 논); ending in l or le: ㄹ ("model" 모델,
+  "tuple" 튜플); ck, out, type, or p/t/k after one short vowel: a consonant ("block" 블록,
+  "input" 인풋, "NoneType" 타입); any other ending: a vowel ("py" 파이, "Tensor" 텐서,
+  "FeedForward" 포워드, "test" 테스트).
 - Anything else (nothing left, a symbol): the form after a consonant.
 
 The catalog writes a particle as `{은}` right after what it follows (catalog.py).
@@ -62,7 +63,7 @@ DIGITS = {
 }
 TENS = (None, CONSONANT, CONSONANT, CONSONANT)  # -, 십, 백, 천
 MYRIADS = (None, CONSONANT, CONSONANT, VOWEL, CONSONANT)  # -, 만, 억, 조, 경
-LETTERS = {"l": RIEUL, "m": CONSONANT, "n": CONSONANT}  # 엘, 엠, 엔; the other letters: vowels
+LETTERS = {"l": RIEUL, "m": CONSONANT, "n": CONSONANT, "r": RIEUL}  # 엘 엠 엔 알; others: vowels
 NUMBER = re.compile(r"(\d[\d,]*)(?:\.(\d+))?$")
 LATIN = re.compile(r"[A-Za-z]+$")
 SHORT_STOP = re.compile(r"(?:^|[^aeiou])[aeiou][ptk]$")  # "step", "input", "chat"
