@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from learngpt.exercises.catalog import DEFAULT_LANG, text
-from learngpt.exercises.columns import pad
 from learngpt.exercises.check import current_step, status_word, step_status, todo_status
+from learngpt.exercises.columns import pad
 from learngpt.exercises.skeleton import workspace_source
 from learngpt.exercises.syllabus import STEPS, files_of, get_step, todos_of
 from learngpt.exercises.workspace import damaged, read_state, write_state
