@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from learngpt.commands import main
-from learngpt.exercises.catalog import text
 from learngpt.exercises import check as checks
+from learngpt.exercises.catalog import text
 from learngpt.exercises.skeleton import workspace_source
 from learngpt.exercises.syllabus import STEPS, files_of
 from learngpt.exercises.tutor import solution

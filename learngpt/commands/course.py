@@ -2,14 +2,20 @@
 
 learngpt course start DIR [--lang ko|en] [--force] [--solutions]
 learngpt course check [N | --all] [--dir DIR]
-learngpt course progress | hint N | solution N | answers N | watch   [--dir DIR]
-learngpt course restore | reset N   [--dir DIR]
+learngpt course hint [N] | solution [N] | answers [N]   [--dir DIR]
+learngpt course progress | watch   [--dir DIR]
+learngpt course restore [--backup [TIME]] | reset N   [--dir DIR]
 learngpt course check and watch take --timeout SECONDS: each test's time limit (at most a day);
   stopped by Ctrl-C, SIGTERM or SIGHUP, they end the tests they were running
 learngpt course report DIR... : for instructors, the class (course_report.py)
 
+Given no N, check, hint, solution and answers act on the current step (the first not done yet)
+and say which. reset, restore and start --force print the command that puts back what they
+replaced (restore --backup TIME, or latest).
+
 Every action takes --lang: the workspace remembers the language it was made in (Korean unless
-`start --lang en`), and --lang overrides it; outside a workspace the course speaks Korean.
+`start --lang en`), and --lang overrides it; outside a workspace the course speaks Korean. So
+does every --help (course_help.py).
 """
 
 from __future__ import annotations
