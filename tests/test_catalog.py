@@ -65,6 +65,19 @@ def test_text_fills_placeholders_and_lang_here_reads_the_environment(monkeypatch
     assert catalog.say("check.no_test_ran") == catalog.text("check.no_test_ran", "ko")
 
 
+def test_lang_here_survives_a_damaged_workspace_json(monkeypatch, tmp_path):
+    """A learner running pytest by hand in a workspace whose workspace.json is damaged gets the
+    tests' messages in the course's language (`course check` names the damage)."""
+    monkeypatch.delenv("LEARNGPT_LANG", raising=False)
+    state = tmp_path / ".learngpt" / "workspace.json"
+    state.parent.mkdir()
+    for data in (b"[]", b'"en"', b"\xff", b"{", b'{"lang": 3}', b"null"):
+        state.write_bytes(data)
+        assert catalog.lang_here(tmp_path / "tests") == catalog.DEFAULT_LANG, data
+    state.write_bytes(b'{"lang": "en"}')
+    assert catalog.lang_here(tmp_path / "tests") == "en"
+
+
 # Keys a program builds from a name rather than spells out, and where each name comes from.
 def _computed_families() -> dict[str, set[str]]:
     from learngpt.exercises.probes import MISTAKES
