@@ -483,6 +483,9 @@ def test_a_damaged_workspace_json_is_named_never_a_switch_of_language(tmp_path, 
         assert not (workspace / ".learngpt" / "hints.json").exists()
         assert main(["course", "progress", "--dir", str(workspace), "--lang", "en"]) == 0
         assert "not started" in capsys.readouterr().out  # --lang says which: it goes on
+        assert main(["course", "reset", "1", "--dir", str(workspace), "--lang", "en"]) == 0
+        assert "step 1's files are stubs again" in capsys.readouterr().out  # reset too
+        assert state.read_bytes() == data
 
 
 def test_damaged_hints_and_checks_are_named_in_the_workspaces_language(tmp_path, capsys):

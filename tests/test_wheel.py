@@ -111,6 +111,10 @@ def test_the_course_ships_whole_lessons_figures_catalogs_and_answers(installed, 
     assert len(list((workspace / "img").glob("*.png"))) == 7
     assert len(list((workspace / "answers" / "img").glob("*.png"))) >= 7
     assert "힌트 1/3" in run([learngpt, "course", "hint", "1", "--dir", "ws"], tmp_path)
+    # the current step's reference, read as text from the installed package; help in Korean
+    solution = run([learngpt, "course", "solution", "--dir", "ws"], tmp_path)
+    assert solution.startswith("# 1단계: ") and "def generate" in solution
+    assert "사용법: " in run([learngpt, "course", "check", "--help"], workspace)
     answers = run([learngpt, "course", "answers", "7", "--lang", "en"], tmp_path)
     assert "\n7a. Do MultiHeadVer1 and HeadVer4 differ" in answers  # rendered: no "###"
 

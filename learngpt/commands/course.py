@@ -2,14 +2,20 @@
 
 learngpt course start DIR [--lang ko|en] [--force] [--solutions]
 learngpt course check [N | --all] [--dir DIR]
-learngpt course progress | hint N | solution N | answers N | watch   [--dir DIR]
-learngpt course restore | reset N   [--dir DIR]
+learngpt course hint [N] | solution [N] | answers [N]   [--dir DIR]
+learngpt course progress | watch   [--dir DIR]
+learngpt course restore [--backup [TIME]] | reset N   [--dir DIR]
 learngpt course check and watch take --timeout SECONDS: each test's time limit (at most a day);
   stopped by Ctrl-C, SIGTERM or SIGHUP, they end the tests they were running
 learngpt course report DIR... : for instructors, the class (course_report.py)
 
+Given no N, check, hint, solution and answers act on the current step (the first not done yet)
+and say which. reset, restore and start --force print the command that puts back what they
+replaced (restore --backup TIME, or latest).
+
 Every action takes --lang: the workspace remembers the language it was made in (Korean unless
-`start --lang en`), and --lang overrides it; outside a workspace the course speaks Korean.
+`start --lang en`), and --lang overrides it; outside a workspace the course speaks Korean. So
+does every --help (course_help.py).
 """
 
 from __future__ import annotations
@@ -23,8 +29,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from learngpt.commands import course_report
+from learngpt.commands.arguments import ArgumentParser
+from learngpt.commands.course_help import CourseParser, speaking, with_help
 from learngpt.errors import UserError
-from learngpt.exercises import answers, backup, integrity, limits, tutor, workspace
+from learngpt.exercises import backup, integrity, limits, tutor, workspace
 from learngpt.exercises.catalog import DEFAULT_LANG, LANGS, text
 from learngpt.exercises.check import check, current_step, format_result
 from learngpt.exercises.syllabus import STEPS
@@ -86,65 +94,57 @@ def until_stopped(run: Callable[[argparse.Namespace], int]) -> Callable[[argpars
 
 
 def add_command(commands: argparse._SubParsersAction) -> None:
-    p = commands.add_parser("course", help="learn by building: the course as exercises")
-    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=type(p))
+    course = commands.add_parser(
+        "course",
+        help="learn by building: the course as exercises",
+        description="help.course.description",
+        add_help=False,
+    )
+    # add_parser makes the top level's kind of parser; the course's speaks the learner's language
+    course.__class__ = CourseParser
+    with_help(course)
+    actions = course.add_subparsers(
+        dest="action", metavar="ACTION", required=True, parser_class=ArgumentParser,
+        help="help.course.action",
+    )  # fmt: skip
 
-    def with_lang(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        parser.add_argument(
-            "--lang",
-            choices=LANGS,
-            help="the language to speak (default: the workspace's, else ko)",
-        )
+    def action(name: str, run: Callable, step: str | None = None, in_workspace: bool = True):
+        """The parser of `course NAME`; `step`: "current" (optional, the current step by
+        default) or "needed"; `in_workspace`: it takes --dir."""
+        parser = with_help(actions.add_parser(name, help=f"help.{name}.summary",
+                                              description=f"help.{name}.description",
+                                              add_help=False))  # fmt: skip
+        if step is not None:
+            current = step == "current"
+            parser.add_argument("step", type=int, choices=STEP_NUMBERS, metavar="N",
+                                nargs="?" if current else None,
+                                help="help.step_current" if current else "help.step")  # fmt: skip
+        if in_workspace:
+            parser.add_argument("--dir", type=Path, help="help.dir")
+        parser.add_argument("--lang", choices=LANGS, help="help.lang")
+        parser.set_defaults(run=run)
         return parser
 
-    start = with_lang(actions.add_parser("start", help="write a learner workspace into DIR"))
-    start.add_argument("dir", type=Path, help="a new (or empty) directory")
-    start.add_argument("--force", action="store_true",
-                       help="write into a non-empty DIR, over the files there")  # fmt: skip
-    start.add_argument("--solutions", action="store_true",
-                       help="every solution in place: the answer key for instructors")  # fmt: skip
-    start.set_defaults(run=run_start)
-
-    def with_dir(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        parser.add_argument("--dir", type=Path, help="the workspace (default: where you are)")
-        return with_lang(parser)
-
-    check_p = with_dir(actions.add_parser("check", help="run a step's tests on your code"))
-    check_p.add_argument("step", nargs="?", type=int, choices=STEP_NUMBERS,
-                         help="the step (default: the first unfinished one)")  # fmt: skip
-    check_p.add_argument("--all", action="store_true", help="check every step in order")
-    check_p.set_defaults(run=run_check)
-    watch = with_dir(actions.add_parser("watch", help="re-check the current step on every save"))
-    for parser in (check_p, watch):
-        parser.add_argument("--timeout", metavar="SECONDS",
-                            help="each test's time limit (twenty times it for a claim's training; "
-                            f"default {limits.DEFAULT_S:g})")  # fmt: skip
-
-    with_dir(actions.add_parser("progress", help="every step and TODO: done or not")).set_defaults(
-        run=run_progress
-    )
-    hint = with_dir(actions.add_parser("hint", help="one more hint for a step each time"))
-    hint.add_argument("step", type=int, choices=STEP_NUMBERS)
-    hint.set_defaults(run=run_hint)
-    solution = with_dir(
-        actions.add_parser("solution", help="print the reference solution of a step")
-    )
-    solution.add_argument("step", type=int, choices=STEP_NUMBERS)
-    solution.set_defaults(run=run_solution)
-    answer = with_dir(
-        actions.add_parser(
-            "answers", help="the project's evidence-based answers to a step's questions"
-        )
-    )
-    answer.add_argument("step", type=int, choices=STEP_NUMBERS)
-    answer.set_defaults(run=run_answers)
-    watch.set_defaults(run=run_watch)
-    restore = actions.add_parser("restore", help="put back the course's tests, conftest, config")
-    with_dir(restore).set_defaults(run=run_restore)
-    reset = with_dir(actions.add_parser("reset", help="a step's files back to their stubs"))
-    reset.add_argument("step", type=int, choices=STEP_NUMBERS)
-    reset.set_defaults(run=run_reset)
-    course_report.add_parser(actions, with_lang).set_defaults(run=run_report, dir=None)
+    start = action("start", run_start, in_workspace=False)
+    start.add_argument("dir", type=Path, help="help.start.dir")
+    start.add_argument("--force", action="store_true", help="help.start.force")
+    start.add_argument("--solutions", action="store_true", help="help.start.solutions")
+    check_p = action("check", run_check, "current")
+    check_p.add_argument("--all", action="store_true", help="help.check.all")
+    for parser in (check_p, action("watch", run_watch)):
+        parser.add_argument("--timeout", metavar="SECONDS", help="help.check.timeout")
+    action("progress", run_progress)
+    action("hint", run_hint, "current")
+    action("solution", run_solution, "current")
+    action("answers", run_answers, "current")
+    restore = action("restore", run_restore)
+    restore.add_argument("--backup", nargs="?", const=backup.LATEST, metavar="TIME",
+                         help="help.restore.backup")  # fmt: skip
+    action("reset", run_reset, "needed")
+    report = action("report", run_report, in_workspace=False)
+    course_report.add_arguments(report)
+    report.set_defaults(dir=None)  # (lang_anywhere looks for a workspace where it is run)
+    course.family = list(actions.choices.values())
 
 
 def here(args: argparse.Namespace) -> tuple[Path, str]:
@@ -155,19 +155,42 @@ def here(args: argparse.Namespace) -> tuple[Path, str]:
 
 def lang_anywhere(args: argparse.Namespace) -> str:
     """For the actions that need no workspace: --lang, else the workspace's if in one, else ko."""
-    if args.lang:
-        return args.lang
+    return speaking(args.lang, args.dir)
+
+
+def step_here(args: argparse.Namespace, action: str, mark: str = "") -> tuple[int, str]:
+    """The step an action acts on, and the language: the step it was given, else the current
+    one of the workspace (the first not done yet), said on a line of its own (after `mark`)."""
+    if args.step is not None:
+        return args.step, lang_anywhere(args)
     try:
-        return workspace.lang_of(workspace.find(args.dir))
+        where = workspace.find(args.dir, args.lang)
     except UserError:
-        return DEFAULT_LANG
+        where_asked = args.dir or Path.cwd()
+        message = text("current.not_workspace", lang_anywhere(args), dir=where_asked, action=action)
+        raise UserError(message) from None
+    lang = workspace.lang_of(where, args.lang)
+    step, line = tutor.current(where, lang, action)
+    print(mark + line, flush=True)
+    return step, lang
+
+
+def say_kept(kept: Path | None, lang: str, directory: Path | None = None) -> None:
+    """Where the learner's files were kept, and the command that puts them back."""
+    if kept is None:
+        return
+    print(text("check.kept", lang, where=kept))
+    if directory is None:
+        print(text("backup.undo", lang, name=kept.name))
+    else:
+        print(text("backup.undo_in", lang, name=kept.name, dir=directory))
 
 
 def run_start(args: argparse.Namespace) -> int:
     lang = args.lang or DEFAULT_LANG
     written = workspace.start(args.dir, lang=lang, force=args.force, solutions=args.solutions)
     if written[-1].startswith(backup.BACKUP_DIR):
-        print(text("check.kept", lang, where=Path(args.dir) / written[-1]))
+        say_kept(Path(args.dir) / written[-1], lang, args.dir)
     wrote = "start.wrote_solutions" if args.solutions else "start.wrote_todos"
     print(text(wrote, lang, dir=args.dir))
     print(text("start.next", lang, dir=args.dir))
@@ -180,7 +203,7 @@ def run_check(args: argparse.Namespace) -> int:
         raise UserError(text("errors.step_or_all", lang_anywhere(args)))
     timeout = timeout_of(args)
     where, lang = here(args)
-    steps = STEP_NUMBERS if args.all else [args.step or current_step(where)]
+    steps = STEP_NUMBERS if args.all else [step_here(args, "check")[0]]
     ok = True
     for step in steps:
         started = time.perf_counter()
@@ -201,17 +224,22 @@ def run_progress(args: argparse.Namespace) -> int:
 
 def run_hint(args: argparse.Namespace) -> int:
     where, lang = here(args)
-    print(tutor.next_hint(where, args.step, lang))
+    step, _ = step_here(args, "hint")
+    print(tutor.next_hint(where, step, lang))
     return 0
 
 
 def run_solution(args: argparse.Namespace) -> int:
-    print(tutor.solution(args.step, lang_anywhere(args)), end="")
+    step, lang = step_here(args, "solution", mark="# ")  # the solution stays Python
+    print(tutor.solution(step, lang), end="")
     return 0
 
 
 def run_answers(args: argparse.Namespace) -> int:
-    answers.show(args.step, lang_anywhere(args))
+    from learngpt.exercises import answers  # rich's Markdown: loaded for this command only
+
+    step, lang = step_here(args, "answers")
+    answers.show(step, lang)
     return 0
 
 
@@ -238,21 +266,27 @@ def run_watch(args: argparse.Namespace) -> int:
 
 def run_restore(args: argparse.Namespace) -> int:
     where, lang = here(args)
-    restored, kept = integrity.restore(where)
-    if not restored:
-        print(text("check.nothing_to_restore", lang))
-        return 0
-    print(text("check.restored", lang, files=", ".join(restored)))
-    if kept:
-        print(text("check.kept", lang, where=kept))
+    if args.backup is not None:
+        source, restored, kept = backup.put_back(where, args.backup, lang)
+        done = "backup.restored" if restored else "backup.same"
+        print(text(done, lang, name=source.name, files=", ".join(restored)))
+    else:
+        restored, kept = integrity.restore(where)
+        if restored:
+            print(text("check.restored", lang, files=", ".join(restored)))
+        else:
+            print(text("check.nothing_to_restore", lang))
+    say_kept(kept, lang)
     return 0
 
 
 def run_reset(args: argparse.Namespace) -> int:
     where, lang = here(args)
-    files, kept = workspace.reset(where, args.step)
+    files, kept = workspace.reset(where, args.step, lang)
     print(text("check.reset", lang, step=args.step, files=", ".join(files)))
-    print(text("check.kept", lang, where=kept) if kept else text("check.nothing_kept", lang))
+    if kept is None:
+        print(text("check.nothing_kept", lang))
+    say_kept(kept, lang)
     return 0
 
 

@@ -11,66 +11,27 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from learngpt.errors import UserError
-from learngpt.exercises import limits
 from learngpt.exercises.catalog import text
 from learngpt.exercises.syllabus import STEPS
-from learngpt.instructor import classreport, verify, views
+from learngpt.instructor import FORMATS
 
 STEP_NUMBERS = [step.number for step in STEPS]
 
 
-def add_parser(actions: argparse._SubParsersAction, with_lang: Callable) -> argparse.ArgumentParser:
-    report = with_lang(
-        actions.add_parser(
-            "report", help="for instructors: every learner's progress, from many workspaces"
-        )
-    )
-    report.add_argument(
-        "dirs",
-        nargs="+",
-        type=Path,
-        metavar="DIR",
-        help="learners' workspaces, or folders that hold them",
-    )
-    report.add_argument(
-        "--format",
-        choices=classreport.FORMATS,
-        default="table",
-        help="table (default), csv or json (a record per learner and step), "
-        "html (one page, a column per TODO)",
-    )
+def add_arguments(report: argparse.ArgumentParser) -> None:
+    """The report's arguments (their help: catalog keys, help.yaml; see course_help.py)."""
+    report.add_argument("dirs", nargs="+", type=Path, metavar="DIR", help="help.report.dirs")
+    report.add_argument("--format", choices=FORMATS, default="table", help="help.report.format")
     which = report.add_mutually_exclusive_group()
-    which.add_argument(
-        "--step",
-        type=int,
-        choices=STEP_NUMBERS,
-        help="one step: who finished it, the named mistakes counted",
-    )
-    which.add_argument(
-        "--by-step", metavar="N-M", help="the view of each step from N to M (week 2's teams: 7-10)"
-    )
-    report.add_argument(
-        "--verify",
-        action="store_true",
-        help="re-run every learner's checks with the course's own tests",
-    )
-    report.add_argument(
-        "--jobs",
-        default="1",
-        metavar="N",
-        help="with --verify: learners checked at once (default 1)",
-    )
-    report.add_argument(
-        "--timeout",
-        metavar="SECONDS",
-        help="with --verify: each test's time limit, as for `course check` "
-        f"(default {limits.DEFAULT_S:g})",
-    )
-    return report
+    which.add_argument("--step", type=int, choices=STEP_NUMBERS, metavar="N",
+                       help="help.report.step")  # fmt: skip
+    which.add_argument("--by-step", metavar="N-M", help="help.report.by_step")
+    report.add_argument("--verify", action="store_true", help="help.report.verify")
+    report.add_argument("--jobs", default="1", metavar="N", help="help.report.jobs")
+    report.add_argument("--timeout", metavar="SECONDS", help="help.report.timeout")
 
 
 def steps_of(args: argparse.Namespace, lang: str) -> list[int]:
@@ -78,6 +39,8 @@ def steps_of(args: argparse.Namespace, lang: str) -> list[int]:
         return [args.step]
     if args.by_step is None:
         return STEP_NUMBERS
+    from learngpt.instructor import views  # the instructor's modules load for a report only
+
     steps = views.parse_steps(args.by_step, STEP_NUMBERS)
     if steps is None:
         raise UserError(text("report.errors.steps", lang, flag="--by-step", value=args.by_step))
@@ -108,11 +71,15 @@ def verify_class(learners: list, args: argparse.Namespace, lang: str, timeout: f
             )
             print(line, file=sys.stderr, flush=True)
 
+    from learngpt.instructor import verify
+
     verify.verify_class(learners, lang, timeout, jobs, on_done)
 
 
 def run(args: argparse.Namespace, lang: str, timeout: float | None) -> int:
     """The report of args.dirs in `lang`; `timeout`: --verify's limit (None: no --verify)."""
+    from learngpt.instructor import classreport
+
     steps = steps_of(args, lang)
     if timeout is not None:
         jobs_of(args, lang)  # a bad --jobs is refused before anything runs

@@ -9,12 +9,11 @@ TODO's instruction, so the reference and the exercises cannot drift apart.
 from __future__ import annotations
 
 import ast
-import importlib
-import inspect
 import io
 import re
 import textwrap
 import tokenize
+from importlib.resources import files
 
 from learngpt.exercises.catalog import DEFAULT_LANG, text
 from learngpt.exercises.syllabus import WORKSPACE_FILES, WorkspaceFile, get_todo
@@ -95,8 +94,9 @@ def without_english(source: str) -> str:
 
 
 def class_source(module_name: str, class_name: str) -> str:
-    """The source text of one class of learngpt/course/<module_name>.py."""
-    source = inspect.getsource(importlib.import_module(f"learngpt.course.{module_name}"))
+    """The source text of one class of learngpt/course/<module_name>.py, read as text: never
+    imported, so that `course solution` and `course reset` need no torch."""
+    source = (files("learngpt") / "course" / f"{module_name}.py").read_text(encoding="utf-8")
     for node in ast.parse(source).body:
         if isinstance(node, ast.ClassDef) and node.name == class_name:
             first = min([node.lineno, *(d.lineno for d in node.decorator_list)])

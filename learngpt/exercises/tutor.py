@@ -9,7 +9,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from learngpt.exercises.catalog import DEFAULT_LANG, text
-from learngpt.exercises.check import status_word, step_status, todo_status
+from learngpt.exercises.check import current_step, status_word, step_status, todo_status
+from learngpt.exercises.columns import pad
 from learngpt.exercises.skeleton import workspace_source
 from learngpt.exercises.syllabus import STEPS, files_of, get_step, todos_of
 from learngpt.exercises.workspace import damaged, read_state, write_state
@@ -18,11 +19,7 @@ HINTS = "hints.json"
 
 
 def _row(step: str, todo: str, status: str, what: str) -> str:
-    # Hangul is two columns wide in a terminal: pad by display width, not by characters.
-    def pad(cell: str, width: int) -> str:
-        wide = sum(1 for c in cell if "\uac00" <= c <= "\ud7a3")
-        return cell + " " * max(width - len(cell) - wide, 0)
-
+    # Hangul is two columns wide in a terminal: pad by columns, not by characters
     return f"{pad(step, 5)} {pad(todo, 6)} {pad(status, 12)} {what}"
 
 
@@ -45,6 +42,15 @@ def progress_table(workspace: Path, lang: str = DEFAULT_LANG) -> str:
             lines.append(_row("", todo.id, status, what))
     lines.append(text("progress.legend", lang))
     return "\n".join(lines)
+
+
+def current(workspace: Path, lang: str, action: str) -> tuple[int, str]:
+    """The step an `action` given no number acts on (the first step not done yet, else the last)
+    and the line that says which it is, and how to ask for another."""
+    step = current_step(workspace)
+    done = step_status(workspace, step) == "done"
+    said = text("current.all_done" if done else "current.step", lang, step=step, action=action)
+    return step, said
 
 
 def next_hint(workspace: Path, step: int, lang: str = DEFAULT_LANG) -> str:

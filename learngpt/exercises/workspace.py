@@ -203,9 +203,10 @@ def readme(lang: str) -> str:
     )
 
 
-def reset(workspace: Path, step: int) -> tuple[list[str], Path | None]:
-    """Put step `step`'s files back to their stubs, the learner's versions kept first."""
-    lang = lang_of(workspace)
+def reset(workspace: Path, step: int, lang: str | None = None) -> tuple[list[str], Path | None]:
+    """Put step `step`'s files back to their stubs (in `lang`, else the workspace's language),
+    the learner's versions kept first."""
+    lang = lang_of(workspace, lang)
     stubs = {f"mygpt/{f.name}": workspace_source(f, lang=lang) for f in files_of(step)}
     kept = keep_changed(workspace, stubs)
     for relative, content in stubs.items():

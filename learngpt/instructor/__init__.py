@@ -6,3 +6,5 @@ tests); views.py groups the class by step; formats.py writes the report as a tab
 one HTML page. checker.py is the only module here that calls the course checker
 (learngpt.exercises): everything the report knows about a workspace passes through it.
 """
+
+FORMATS = ("table", "csv", "json", "html")  # the report's formats (classreport.render)

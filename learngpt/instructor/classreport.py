@@ -16,8 +16,6 @@ from learngpt.instructor import page, records, terminal
 from learngpt.instructor.learners import Learner, find_learners
 from learngpt.instructor.views import step_view
 
-FORMATS = ("table", "csv", "json", "html")
-
 
 def collect(paths: list[Path], steps: list[int], lang: str) -> list[Learner]:
     """The learners under `paths`, read at `steps`; a UserError when none is a workspace."""
