@@ -13,7 +13,7 @@ import argparse
 
 import torch
 
-from learngpt.generate import generate
+from learngpt.engine import generate
 from learngpt.measure import timed
 from learngpt.model import GPT, GPTConfig
 

@@ -17,10 +17,6 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-# imported now: the function `generate` must win over its module's name, learngpt.generate,
-# which the import system sets on this package whenever the module is imported
-from learngpt.generate import generate as generate
-
 # each public name and the module it comes from (the course's classes: learngpt.course)
 _HOMES = {
     "BPETokenizer": "learngpt.tokenizers",
@@ -30,6 +26,7 @@ _HOMES = {
     "GPTConfig": "learngpt.model",
     "TrainConfig": "learngpt.config",
     "UserError": "learngpt.errors",
+    "generate": "learngpt.engine",  # (the module is not called generate: its name would shadow)
     "load_config": "learngpt.config",
     "load_run": "learngpt.runs",
     "train": "learngpt.training.fit",
@@ -42,7 +39,7 @@ def _course_names() -> list[str]:
 
 def __getattr__(name: str) -> Any:
     if name == "__all__":
-        return [*_course_names(), *_HOMES, "generate"]
+        return [*_course_names(), *_HOMES]
     if name in _HOMES:
         return getattr(importlib.import_module(_HOMES[name]), name)
     if not name.startswith("_") and name in _course_names():

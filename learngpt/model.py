@@ -10,7 +10,7 @@ it computes the same function. What differs is how it computes it:
   torch's fused scaled_dot_product_attention;
 - GPT-2 initialisation (std 0.02; the residual projections 0.02 / sqrt(2 * n_layers), so the
   residual stream does not grow with depth) and, by default, the token embedding tied to the head;
-- room for a KV cache (learngpt/generate.py owns it), so that generating a token costs one
+- room for a KV cache (learngpt/engine.py owns it), so that generating a token costs one
   position instead of the whole context.
 
 Switches that help a small model learn faster on a CPU (all default off): `rotary` (rotary position
@@ -345,7 +345,7 @@ class Block(nn.Module):
 
 
 class Cache(Protocol):
-    """What the model reads and writes of a KV cache (learngpt.generate.KVCache is one)."""
+    """What the model reads and writes of a KV cache (learngpt.engine.KVCache is one)."""
 
     layers: list[tuple[torch.Tensor, torch.Tensor]]  # each layer's (keys, values) buffers
     conv_tails: list[torch.Tensor]  # each layer's last ffwd_conv - 1 convolution inputs

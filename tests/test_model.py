@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from learngpt.config import TrainConfig
+from learngpt.engine import KVCache, filter_logits, generate, token_chunks
 from learngpt.errors import UserError
-from learngpt.generate import KVCache, filter_logits, generate, token_chunks
 from learngpt.model import (
     GPT,
     GPTConfig,
@@ -468,3 +468,10 @@ def test_token_chunks_gives_the_first_rows_ids_in_order():
     for chunk in (1, 5, 16):
         steps = generate(model, prompt, 23, generator=torch.Generator().manual_seed(4))
         assert list(token_chunks(steps, chunk)) == every
+
+
+def test_the_public_generate_is_the_function_even_after_its_module_is_imported():
+    import learngpt
+    import learngpt.engine
+
+    assert learngpt.generate is learngpt.engine.generate

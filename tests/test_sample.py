@@ -10,7 +10,7 @@ import pytest
 import trainer_helpers
 from trainer_helpers import assert_user_error, run_cli
 
-from learngpt.generate import stream_text
+from learngpt.engine import stream_text
 
 # the tiny trained run each test copies (tests/trainer_helpers.py)
 trained_template = trainer_helpers.trained_template

@@ -16,8 +16,8 @@ import torch
 
 from learngpt.commands.advice import checkpoint_advice, other_checkpoint
 from learngpt.commands.arguments import add_max_new_tokens, non_negative, positive
+from learngpt.engine import Sampling, encode_prompt, sample, stream_text, token_chunks
 from learngpt.errors import UserError
-from learngpt.generate import Sampling, encode_prompt, sample, stream_text, token_chunks
 from learngpt.runs import load_run
 
 

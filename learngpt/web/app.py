@@ -36,7 +36,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from learngpt.generate import encode_prompt, unknown_chars
+from learngpt.engine import encode_prompt, unknown_chars
 from learngpt.resources import asset
 from learngpt.web.body import parse_json, read_body
 from learngpt.web.generation import BadRequest, parse_request, run_generation

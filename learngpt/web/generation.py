@@ -19,8 +19,8 @@ from typing import Any
 
 import torch
 
+from learngpt.engine import Sampling, TextDecoder, device_of, sample
 from learngpt.errors import UserError
-from learngpt.generate import Sampling, TextDecoder, device_of, sample
 from learngpt.model import GPT
 from learngpt.web.attention import attention_maps
 from learngpt.web.models import Served

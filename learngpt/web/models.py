@@ -42,7 +42,7 @@ class LossCurve:
 
 
 class CourseModel(nn.Module):
-    """A course model as learngpt.generate.generate expects one: `config.block_size` and
+    """A course model as learngpt.engine.generate expects one: `config.block_size` and
     forward(idx, targets, last_only) -> (logits, loss), as learngpt.model.GPT's."""
 
     def __init__(self, model: nn.Module, block_size: int):
